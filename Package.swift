@@ -30,15 +30,30 @@ let package = Package(
     .target(name: "SNNBase", swiftSettings: numericFlags),
     // Priority-queue event engine: queues, synapse graphs, neuron models, networks.
     .target(name: "SNNEngine", dependencies: ["SNNBase"], swiftSettings: numericFlags),
+    // Dense time-stepped backend: tensors, SGEMM, conv, layers with backward, optimizers.
+    .target(name: "SNNTensor", dependencies: ["SNNBase"], swiftSettings: numericFlags),
+    // Data readers: gzip/DEFLATE, IDX (MNIST, Fashion-MNIST), N-MNIST, ZIP, encoders.
+    .target(name: "SNNDatasets", dependencies: ["SNNBase"], swiftSettings: numericFlags),
+    // Model specs, compilation to either backend, the training methods, trainer, checkpoints.
+    .target(
+      name: "SNNTraining", dependencies: ["SNNBase", "SNNEngine", "SNNTensor", "SNNDatasets"],
+      swiftSettings: numericFlags),
     // Umbrella module re-exporting the library.
-    .target(name: "SNN", dependencies: ["SNNBase", "SNNEngine"]),
+    .target(name: "SNN", dependencies: ["SNNBase", "SNNEngine", "SNNTensor", "SNNDatasets", "SNNTraining"]),
     // Hand-written argument parsing and the subcommands of `snn` (a library, so it is testable).
     .target(name: "SNNCommandLine", dependencies: ["SNN"], swiftSettings: numericFlags),
     .executableTarget(name: "snn", dependencies: ["SNNCommandLine"]),
 
+    // Runnable examples: `swift run -c release <name>`.
+    .executableTarget(
+      name: "spike-raster", dependencies: ["SNN"], path: "Examples/spike-raster",
+      exclude: ["README.md"]),
 
     .testTarget(name: "SNNBaseTests", dependencies: ["SNNBase"]),
     .testTarget(name: "SNNEngineTests", dependencies: ["SNNEngine"]),
+    .testTarget(name: "SNNTensorTests", dependencies: ["SNNTensor"]),
+    .testTarget(name: "SNNDatasetsTests", dependencies: ["SNNDatasets"]),
+    .testTarget(name: "SNNTrainingTests", dependencies: ["SNNTraining"]),
     .testTarget(name: "SNNCommandLineTests", dependencies: ["SNNCommandLine"]),
   ]
 )

@@ -1,0 +1,3 @@
+import SNN
+
+print("spike-raster: placeholder")

@@ -1,0 +1,2 @@
+// SNNTraining: model specs, compilation to either backend, the training methods, the
+// trainer loop, checkpoints.

@@ -1,0 +1,7 @@
+import Testing
+
+@testable import SNNDatasets
+
+@Suite struct SNNDatasetsSmokeTests {
+  @Test func moduleLoads() {}
+}

@@ -1,0 +1,7 @@
+import Testing
+
+@testable import SNNEngine
+
+@Suite struct SNNEngineSmokeTests {
+  @Test func moduleLoads() {}
+}

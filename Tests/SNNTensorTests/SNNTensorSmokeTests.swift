@@ -1,0 +1,7 @@
+import Testing
+
+@testable import SNNTensor
+
+@Suite struct SNNTensorSmokeTests {
+  @Test func moduleLoads() {}
+}

@@ -1,0 +1,7 @@
+import Testing
+
+@testable import SNNTraining
+
+@Suite struct SNNTrainingSmokeTests {
+  @Test func moduleLoads() {}
+}
