@@ -1,3 +1,5 @@
+import SNNBase
+
 /// Event-driven products for binary spike inputs: only active (nonzero) inputs are visited.
 ///
 /// Inside the dense backend, a layer whose input is a {0, 1} spike matrix of low density
