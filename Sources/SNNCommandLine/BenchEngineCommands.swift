@@ -119,3 +119,90 @@ struct BenchQueueCommand: Command {
     }
   }
 }
+
+/// `snn bench scaling`: event-driven cost follows events, not neurons × steps.
+struct BenchScalingCommand: Command {
+  static let help = CommandHelp(
+    name: "bench scaling",
+    abstract: "Show that simulation cost grows with synaptic events, not with neurons × steps.",
+    discussion: """
+      Runs the CUBA-4000 network together with an added population of S silent neurons \
+      (LIF neurons at rest that receive no input), for S = 0, 10×, 100× the network size. \
+      The event-driven engine never touches a silent neuron after its first prediction, so \
+      its time stays flat while a clock-driven simulation of the same neurons (the \
+      ClockDrivenSimulator reference, dt = --dt) grows with neurons × steps. A second table \
+      runs CUBA at growing sizes and reports nanoseconds per synaptic event.
+      """,
+    options: [
+      OptionHelp("--duration", value: "TIME", help: "Simulated time per run.", default: "200ms"),
+      OptionHelp("--dt", value: "TIME", help: "Step of the clock-driven comparison.", default: "0.1ms"),
+      .flag("--json", help: "Print JSON."),
+    ])
+
+  var duration: SimTime
+  var dt: SimTime
+  var json: Bool
+
+  init(parsing arguments: inout ArgumentParser) throws {
+    duration = try arguments.duration("--duration", default: .milliseconds(200))
+    dt = try arguments.duration("--dt", default: .milliseconds(0.1))
+    json = try arguments.flag("--json")
+    guard dt.milliseconds > 0 else { throw CommandLineError.invalidValue(option: "--dt", value: "0", expected: "a positive step") }
+  }
+
+  func run(in context: CommandContext) throws {
+    var silentRows: [JSONValue] = []
+    if !json {
+      context.print("CUBA-4000 plus S silent neurons, \(Format.fixed(duration.milliseconds, digits: 0)) ms")
+      context.print("silent".padding(to: 10) + "neurons".padding(to: 10) + "events".padding(to: 12) + "event-driven s".padding(to: 16) + "clock-driven s")
+    }
+    for silent in [0, 40_000, 400_000] {
+      var spec = CUBA.spec(neurons: 4000)
+      let rest = LIF.Parameters(tauMem: 20, vRest: -60, vReset: -60, vThreshold: -50, tauRefractory: 5, iOffset: 0, channels: [.exponential(tau: 5), .exponential(tau: 10)])
+      if silent > 0 {
+        spec.populations.append(PopulationSpec(name: "silent", size: silent, model: .lif(rest, initialPotential: .constant(-60))))
+      }
+      let network = try spec.build(seed: 1)
+      let simulator = Simulator(network: network, recordSpikes: false)
+      let cpu = CPUTime.threadSeconds()
+      simulator.run(until: duration.milliseconds)
+      let eventSeconds = CPUTime.threadSeconds() - cpu
+      var reference = ClockDrivenSimulator(network: network, dt: dt.milliseconds)
+      let cpu2 = CPUTime.threadSeconds()
+      reference.run(until: duration.milliseconds)
+      let clockSeconds = CPUTime.threadSeconds() - cpu2
+      let events = simulator.counter.totalAccumulates
+      silentRows.append(.object([
+        ("silent_neurons", JSONValue(silent)), ("neurons", JSONValue(network.neuronCount)), ("synaptic_events", JSONValue(events)),
+        ("event_driven_cpu_seconds", .number(eventSeconds)), ("clock_driven_cpu_seconds", .number(clockSeconds)),
+      ]))
+      if !json {
+        context.print(
+          Format.grouped(silent).padding(to: 10) + Format.grouped(network.neuronCount).padding(to: 10)
+            + Format.grouped(Int(events)).padding(to: 12) + Format.fixed(eventSeconds, digits: 3).padding(to: 16)
+            + Format.fixed(clockSeconds, digits: 3))
+      }
+    }
+    var sizeRows: [JSONValue] = []
+    if !json {
+      context.print("")
+      context.print("CUBA at growing sizes, \(Format.fixed(duration.milliseconds, digits: 0)) ms")
+      context.print("neurons".padding(to: 10) + "events".padding(to: 13) + "cpu s".padding(to: 9) + "ns/event")
+    }
+    for n in [2000, 4000, 8000, 16000, 32000] {
+      let network = try CUBA.spec(neurons: n).build(seed: 1)
+      let simulator = Simulator(network: network, recordSpikes: false)
+      let cpu = CPUTime.threadSeconds()
+      simulator.run(until: duration.milliseconds)
+      let seconds = CPUTime.threadSeconds() - cpu
+      let events = Double(simulator.counter.totalAccumulates)
+      sizeRows.append(.object([("neurons", JSONValue(n)), ("synaptic_events", .number(events)), ("cpu_seconds", .number(seconds)), ("ns_per_event", .number(seconds / events * 1e9))]))
+      if !json {
+        context.print(
+          Format.grouped(n).padding(to: 10) + Format.grouped(Int(events)).padding(to: 13) + Format.fixed(seconds, digits: 3).padding(to: 9)
+            + Format.fixed(seconds / events * 1e9, digits: 1))
+      }
+    }
+    if json { context.printJSON(.object([("silent", .array(silentRows)), ("sizes", .array(sizeRows))])) }
+  }
+}

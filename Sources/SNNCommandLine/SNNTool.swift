@@ -19,6 +19,7 @@ public enum SNNTool {
     [
       .command(BenchCUBACommand.self),
       .command(BenchQueueCommand.self),
+      .command(BenchScalingCommand.self),
     ]
   }
 

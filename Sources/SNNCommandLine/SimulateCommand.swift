@@ -88,7 +88,9 @@ struct SimulateCommand: Command {
     if network == "cuba" { return CUBA.spec(neurons: neurons) }
     do {
       let bytes = try FileIO.read(network)
-      return try NetworkSpec(json: try JSONValue.parse(bytes))
+      let spec = try NetworkSpec(json: try JSONValue.parse(bytes))
+      try spec.validate()
+      return spec
     } catch {
       throw InputFileError(path: network, underlying: error)
     }
