@@ -27,7 +27,7 @@ spec.projections = [
 ]
 
 let network = try spec.build(seed: 42)
-let simulator = Simulator(network: network)
+let simulator = Simulator(network: network, recordSpikes: true)
 let duration = 400.0
 simulator.run(until: duration)
 

@@ -66,7 +66,7 @@ struct SimulateCommand: Command {
     let spec = try loadSpec()
     let built = try spec.build(seed: seed)
     let buildSeconds = build.elapsedSeconds
-    let simulator = Simulator(network: built)
+    let simulator = Simulator(network: built, recordSpikes: true)
     let watch = Stopwatch()
     simulator.run(until: duration.milliseconds)
     let simulateSeconds = watch.elapsedSeconds

@@ -13,7 +13,7 @@ import Testing
 @Suite struct LIFTests {
   func singleNeuron(_ p: LIF.Parameters, v0: Double) throws -> Simulator {
     let spec = NetworkSpec(populations: [PopulationSpec(name: "n", size: 1, model: .lif(p, initialPotential: .constant(v0)))])
-    return Simulator(network: try spec.build(seed: 1))
+    return Simulator(network: try spec.build(seed: 1), recordSpikes: true)
   }
 
   @Test func constantCurrentMatchesClosedFormSpikeTimes() throws {
@@ -56,7 +56,7 @@ import Testing
       PopulationSpec(name: "n", size: 1, model: .lif(p, initialPotential: .constant(-70))),
     ]
     spec.projections = [ProjectionSpec(source: "in", target: "n", rule: .allToAll, weight: .constant(3), channel: 0)]
-    let sim = Simulator(network: try spec.build(seed: 1), probeNeurons: [1], probeInterval: 0.25)
+    let sim = Simulator(network: try spec.build(seed: 1), recordSpikes: true, probeNeurons: [1], probeInterval: 0.25)
     sim.run(until: 60)
     var worst = 0.0
     for (k, t) in sim.probe.times.enumerated() {
@@ -76,7 +76,7 @@ import Testing
       PopulationSpec(name: "n", size: 1, model: .lif(p, initialPotential: .constant(0))),
     ]
     spec.projections = [ProjectionSpec(source: "in", target: "n", rule: .allToAll, weight: .constant(0.6), channel: 0)]
-    let sim = Simulator(network: try spec.build(seed: 1))
+    let sim = Simulator(network: try spec.build(seed: 1), recordSpikes: true)
     sim.run(until: 50)
     // 0.6 at 2 ms decays to 0.6·e^{−0.05} = 0.5707 by 2.5 ms; + 0.6 ≥ 1: fires at 2.5.
     let lif = sim.spikes.trains(for: 1..<2)[0]

@@ -41,7 +41,7 @@ import Testing
 
   @Test func exactAndFineGridClockDrivenAgree() throws {
     let network = try Self.smallRandomNetwork().build(seed: 3)
-    let exact = Simulator(network: network)
+    let exact = Simulator(network: network, recordSpikes: true)
     exact.run(until: 60)
     #expect(exact.spikes.count > 50)
     // The reference reports each spike at the end of its step and delivers it then, so its
@@ -60,20 +60,20 @@ import Testing
     #expect(network.neuronCount == 4000)
     // p = 0.02 of 4000² pairs.
     #expect(abs(Double(network.synapseCount) - 320_000) < 5 * (320_000.0).squareRoot())
-    let a = Simulator(network: network)
+    let a = Simulator(network: network, recordSpikes: true)
     a.run(until: 1000)
     let rate = Double(a.spikes.count) / 4000
     // Brian2 gives 5.5–5.9 Hz for this model; within 10% of 5.7 Hz.
     #expect(abs(rate - 5.7) < 0.57, "rate \(rate) Hz")
     // Bit-identical rerun, including a run split in pieces.
-    let b = Simulator(network: try CUBA.spec(neurons: 4000).build(seed: 1))
+    let b = Simulator(network: try CUBA.spec(neurons: 4000).build(seed: 1), recordSpikes: true)
     b.run(until: 250)
     b.run(until: 1000)
     #expect(a.spikes == b.spikes)
     // Golden checksum of the spike train for seed 1 (times and IDs, bit for bit).
     #expect(a.spikes.checksum == Self.cubaGoldenChecksum, "checksum \(String(a.spikes.checksum, radix: 16))")
     // Another seed gives another network and another train.
-    let c = Simulator(network: try CUBA.spec(neurons: 4000).build(seed: 2))
+    let c = Simulator(network: try CUBA.spec(neurons: 4000).build(seed: 2), recordSpikes: true)
     c.run(until: 200)
     #expect(c.spikes.times.prefix(100) != a.spikes.times.prefix(100))
   }
@@ -127,7 +127,7 @@ import Testing
       PopulationSpec(name: "n", size: 2, model: .lif(p, initialPotential: .constant(0))),
     ]
     spec.projections = [ProjectionSpec(source: "in", target: "n", rule: .allToAll, weight: .constant(1.5), delay: 2.5, channel: 0)]
-    let sim = Simulator(network: try spec.build(seed: 1))
+    let sim = Simulator(network: try spec.build(seed: 1), recordSpikes: true)
     sim.run(until: 20)
     let trains = sim.spikes.trains(for: 1..<3)
     #expect(trains[0] == [3.5, 6.5] && trains[1] == [3.5, 6.5])
@@ -136,7 +136,7 @@ import Testing
 
   @Test func poissonSourcesFireAtTheirRate() throws {
     let spec = NetworkSpec(populations: [PopulationSpec(name: "p", size: 200, model: .poisson(rateHz: 20))])
-    let sim = Simulator(network: try spec.build(seed: 4))
+    let sim = Simulator(network: try spec.build(seed: 4), recordSpikes: true)
     sim.run(until: 5000)
     // 200 × 20 Hz × 5 s = 20,000 expected; Poisson sd ≈ 141.
     #expect(abs(Double(sim.spikes.count) - 20_000) < 5 * 141.5)
@@ -155,7 +155,7 @@ import Testing
       PopulationSpec(name: "n", size: 1, model: .integrateAndFire(p, initialPotential: .constant(0))),
     ]
     spec.projections = [ProjectionSpec(source: "in", target: "n", rule: .allToAll, weight: .constant(0.5), channel: 0)]
-    let sim = Simulator(network: try spec.build(seed: 1))
+    let sim = Simulator(network: try spec.build(seed: 1), recordSpikes: true)
     sim.run(until: 25)
     // 0.3 at 3 ms, +0.5 → 0.8; reaches 1 at 5 ms; then every 10 ms.
     let train = sim.spikes.trains(for: 1..<2)[0]

@@ -41,10 +41,12 @@ public final class Simulator {
   var nextProbe: Double
   var started = false
 
-  /// Prepares a simulation. `recordSpikes` selects the populations whose spikes are kept
-  /// (all by default); `probeNeurons` (global IDs) are sampled every `probeInterval` ms.
+  /// Prepares a simulation. Monitors are off by default: `recordSpikes` keeps the spikes of
+  /// every population (``setRecording(_:population:)`` selects populations);
+  /// `probeNeurons` (global IDs) are sampled every `probeInterval` ms. Spike counts per
+  /// population and synaptic-event counts per projection are always kept.
   public init(
-    network: Network, seed: UInt64? = nil, recordSpikes: Bool = true, probeNeurons: [Int] = [],
+    network: Network, seed: UInt64? = nil, recordSpikes: Bool = false, probeNeurons: [Int] = [],
     probeInterval: Double = 0.1
   ) {
     self.network = network
