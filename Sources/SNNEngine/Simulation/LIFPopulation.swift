@@ -3,14 +3,15 @@ import SNNBase
 /// One population of exact continuous-time LIF neurons (``LIF``), with its threshold
 /// schedule.
 ///
-/// **Representation.** Each neuron's trajectory is stored as coefficients against one
-/// population-wide reference time T₀:
+/// **Representation.** Each neuron's trajectory is stored as coefficients against a
+/// reference time T₀ of its own frame (frames are multiples of a span):
 /// `V(t) = V_∞ + A·e^{−(t−T₀)/τ_m} + Σ_k c_k·G_k·e^{−(t−T₀)/τ_k}` and
 /// `g_k(t) = G_k·e^{−(t−T₀)/τ_k}`. An input at time s then costs two multiply-adds per
 /// target with factors `e^{(s−T₀)/τ}` computed once per spike for the whole fan-out:
 /// `G_k += w·e^{(s−T₀)/τ_k}`, `A −= c_k·w·e^{(s−T₀)/τ_m}` (V stays continuous). Neurons
-/// that receive nothing are never touched. T₀ moves forward (``rebase(to:)``) before the
-/// exponentials could overflow.
+/// that receive nothing are never touched. A neuron moves to the current frame (its
+/// coefficients rescaled) only when its trajectory changes, so its coefficients — and the
+/// spike times solved from them — depend on its inputs alone.
 ///
 /// **Threshold schedule.** Each neuron has at most one current entry in ``schedule`` (a
 /// calendar queue with lazy deletion; the slot's generation tells current from stale): a
@@ -18,23 +19,34 @@ import SNNBase
 /// excitation), its exact next *crossing*, or the end of its refractory period. An
 /// excitatory input computes a one-division lower bound on the new crossing time and
 /// moves the entry earlier only when needed; an inhibitory input can only delay the
-/// crossing, so it merely demotes an exact crossing to a check.
+/// crossing, so it merely demotes an exact crossing to a check. Exact crossings are
+/// solved from the trajectory's origin (its last input or reset), never from the time of
+/// the check that asked: spike times do not depend on how checks were scheduled.
 final class LIFPopulation {
-  enum Mode: UInt8 { case idle, check, crossing, refractoryEnd }
+  enum Mode: UInt32 { case idle = 0, check = 1, crossing = 2, refractoryEnd = 3 }
 
   /// Everything an input touches, in one 64-byte cache line.
   struct Slot {
-    /// Membrane coefficient A (mV, against T₀).
+    /// Membrane coefficient A (mV, against the neuron's frame).
     var a: Double
-    /// Refractory until this time (ms); −∞ when not refractory.
-    var refractoryUntil: Double
+    /// The end of the refractory period while refractory; otherwise the time of the last
+    /// change of the trajectory (an input, the reset). So `t < origin` tests refractoriness.
+    var origin: Double
     /// The time of the current schedule entry (+∞ when none).
     var scheduled: Double
-    /// Bumped at every reschedule; entries with another generation are stale.
-    var generation: UInt32
-    var mode: Mode
-    /// Channel current coefficients G_k (mV, against T₀).
+    /// Generation (bumped at every reschedule; entries of another generation are stale) in
+    /// the high 30 bits, ``Mode`` in the low 2.
+    var tag: UInt32
+    /// The frame of the coefficients: T₀ = frame × span.
+    var frame: UInt32
+    /// Channel current coefficients G_k (mV, against the neuron's frame).
     var g: SIMD4<Double>
+
+    @inline(__always) var mode: Mode {
+      get { Mode(rawValue: tag & 3)! }
+      set { tag = (tag & ~3) | newValue.rawValue }
+    }
+    @inline(__always) var generation: UInt32 { tag >> 2 }
   }
 
   let parameters: LIF.Parameters
@@ -42,20 +54,21 @@ final class LIFPopulation {
   let count: Int
   let slots: UnsafeMutablePointer<Slot>
   let schedule: CalendarTimeQueue
-  /// T₀ (ms).
-  var referenceTime: Double = 0
-  /// Rebase when an event is this far past T₀ (ms): keeps e^{(t−T₀)/τ} below e^{40}.
-  let rebaseSpan: Double
+  /// The span of a frame (ms): 40 of the fastest time constants, so e^{(t−T₀)/τ} stays
+  /// below e^{40} for the current frame.
+  let frameSpan: Double
   /// Below this lower bound (ms) on the time to threshold, solve for the exact crossing
   /// instead of scheduling another check.
   let refineSpan: Double
 
-  /// Work counters (for benchmarks and the cost analysis in Docs/Benchmarks.md).
+  /// Work counters (for benchmarks and the cost analysis in Docs/Engine.md).
   var checkEvents = 0
   var exactSolves = 0
   var earlierChecks = 0
 
-  init(parameters: LIF.Parameters, initialPotentials: [Double]) {
+  /// `refineFraction`: solve exactly once the bound falls below this fraction of the
+  /// fastest time constant (a speed trade-off only: spike times do not depend on it).
+  init(parameters: LIF.Parameters, initialPotentials: [Double], refineFraction: Double = 0.25) {
     self.parameters = parameters
     propagators = LIF.Propagators(parameters)
     count = initialPotentials.count
@@ -63,11 +76,11 @@ final class LIFPopulation {
     let vInfinity = propagators.vInfinity
     for (j, v) in initialPotentials.enumerated() {
       (slots + j).initialize(
-        to: Slot(a: v - vInfinity, refractoryUntil: -.infinity, scheduled: .infinity, generation: 0, mode: .idle, g: .zero))
+        to: Slot(a: v - vInfinity, origin: 0, scheduled: .infinity, tag: 0, frame: 0, g: .zero))
     }
     let fastest = max(propagators.rateMem, propagators.channelRates.max())
-    rebaseSpan = 40 / fastest
-    refineSpan = 0.25 / fastest
+    frameSpan = 40 / fastest
+    refineSpan = refineFraction / fastest
     // Buckets of 1% of the fastest time constant.
     schedule = CalendarTimeQueue(bucketWidth: 0.01 / fastest, bucketCount: 4096)
   }
@@ -81,36 +94,58 @@ final class LIFPopulation {
 
   // MARK: The schedule
 
+  /// The earliest current entry, kept up to date by every schedule change (`nil` inside
+  /// means "none"), or not known (`cacheValid == false`).
+  var cachedMinimum: (time: Double, item: Int)? = nil
+  var cacheValid = false
+
   @inline(__always)
   func setSchedule(_ j: Int, time: Double, mode: Mode) {
     let slot = slots + j
     slot.pointee.scheduled = time
-    slot.pointee.generation &+= 1
-    slot.pointee.mode = mode
+    slot.pointee.tag = (slot.pointee.tag &+ 4) & ~3 | mode.rawValue
     schedule.push(time: time, item: j, generation: slot.pointee.generation)
+    if cacheValid {
+      if let c = cachedMinimum {
+        if c.item == j {
+          cacheValid = false  // the cached entry just went stale
+        } else if time < c.time || (time == c.time && j < c.item) {
+          cachedMinimum = (time, j)
+        }
+      } else {
+        cachedMinimum = (time, j)
+      }
+    }
   }
 
   @inline(__always)
   func clearSchedule(_ j: Int) {
     let slot = slots + j
     slot.pointee.scheduled = .infinity
-    slot.pointee.generation &+= 1
-    slot.pointee.mode = .idle
+    slot.pointee.tag = (slot.pointee.tag &+ 4) & ~3
+    if cacheValid, let c = cachedMinimum, c.item == j { cacheValid = false }
   }
 
   /// The earliest current entry (stale entries are discarded on the way).
   @inline(__always)
   func nextEvent() -> (time: Double, item: Int)? {
+    if cacheValid { return cachedMinimum }
     let slots = self.slots
-    return schedule.minimum { slots[Int($0.item)].generation == $0.generation }.map { ($0.time, Int($0.item)) }
+    cachedMinimum = schedule.minimum { slots[Int($0.item)].generation == $0.generation }.map { ($0.time, Int($0.item)) }
+    cacheValid = true
+    return cachedMinimum
   }
 
-  // MARK: Exponential factors
+  // MARK: Frames and exponential factors
 
-  /// `e^{(t−T₀)/τ}` for the membrane and the channels (1 for delta channels).
+  /// The frame containing `time`.
   @inline(__always)
-  func growth(at time: Double) -> (mem: Double, channels: SIMD4<Double>) {
-    let dt = time - referenceTime
+  func frame(at time: Double) -> UInt32 { UInt32((time / frameSpan).rounded(.down)) }
+
+  /// `e^{(t−T₀)/τ}` for the membrane and the channels (1 for delta channels) in `frame`.
+  @inline(__always)
+  func growth(at time: Double, frame: UInt32) -> (mem: Double, channels: SIMD4<Double>) {
+    let dt = time - Double(frame) * frameSpan
     // Delta channels and unused lanes have rate 0: e^0 = 1. With up to three channels the
     // membrane rides in lane 3, so one vector exponential serves all.
     if parameters.channels.count <= 3 {
@@ -124,26 +159,21 @@ final class LIFPopulation {
     return (Math.portableExp(dt * propagators.rateMem), Math.portableExp(dt * propagators.channelRates))
   }
 
-  /// Moves T₀ to `time` (every coefficient rescaled; trajectories unchanged).
-  func rebase(to time: Double) {
-    let (gm, gc) = growth(at: time)
-    let dm = 1 / gm, dc = 1 / gc
-    for j in 0..<count {
-      slots[j].a *= dm
-      slots[j].g *= dc
-    }
-    referenceTime = time
-  }
-
+  /// Moves neuron `j`'s coefficients into `frame` (later than its own).
   @inline(__always)
-  func prepare(for time: Double) {
-    if time - referenceTime > rebaseSpan { rebase(to: time) }
+  func move(_ j: Int, to frame: UInt32) {
+    let slot = slots + j
+    guard slot.pointee.frame != frame else { return }
+    let (gm, gc) = growth(at: Double(frame) * frameSpan, frame: slot.pointee.frame)
+    slot.pointee.a /= gm
+    slot.pointee.g /= gc
+    slot.pointee.frame = frame
   }
 
   /// The membrane potential of neuron `j` at `time` (mV).
   func potential(_ j: Int, at time: Double) -> Double {
-    if time < slots[j].refractoryUntil { return parameters.vReset }
-    let (gm, gc) = growth(at: time)
+    if time < slots[j].origin { return parameters.vReset }
+    let (gm, gc) = growth(at: time, frame: slots[j].frame)
     return propagators.vInfinity + slots[j].a / gm + (propagators.channelGains * slots[j].g / gc).sum()
   }
 
@@ -152,6 +182,7 @@ final class LIFPopulation {
   /// The exponential factors of one delivery time, shared by a spike's whole fan-out.
   struct Delivery {
     let time: Double
+    let frame: UInt32
     let channel: Int
     /// Added to G_channel per unit weight: e^{(t−T₀)/τ_k} (0 for a delta channel).
     let currentGain: Double
@@ -162,14 +193,14 @@ final class LIFPopulation {
     let decayChannels: SIMD4<Double>
   }
 
-  /// Prepares a delivery on `channel` at `time` (rebasing first if needed).
+  /// Prepares a delivery on `channel` at `time`.
   @inline(__always)
   func beginDelivery(at time: Double, channel: Int) -> Delivery {
-    prepare(for: time)
-    let (gm, gc) = growth(at: time)
+    let frame = frame(at: time)
+    let (gm, gc) = growth(at: time, frame: frame)
     let delta = propagators.isDelta[channel]
     return Delivery(
-      time: time, channel: channel, currentGain: delta ? 0 : gc[channel],
+      time: time, frame: frame, channel: channel, currentGain: delta ? 0 : gc[channel],
       membraneGain: delta ? gm : -propagators.channelGains[channel] * gm,
       decayMem: 1 / gm, decayChannels: 1 / gc)
   }
@@ -202,27 +233,31 @@ final class LIFPopulation {
     for i in 0..<count { afterInput(first + i, Double(weights[i]), d) }
   }
 
-  /// A non-positive input: update, and demote an exact crossing (it can only come later).
-  @inline(__always)
-  func addInhibition(_ j: Int, _ w: Double, _ d: Delivery) {
-    let slot = slots + j
-    slot.pointee.g[d.channel] += w * d.currentGain
-    slot.pointee.a += w * d.membraneGain
-    if slot.pointee.mode == .crossing && d.time >= slot.pointee.refractoryUntil { slot.pointee.mode = .check }
-  }
-
   @inline(__always)
   func addInput(_ j: Int, _ w: Double, _ d: Delivery) {
     let slot = slots + j
+    if slot.pointee.frame != d.frame { move(j, to: d.frame) }
     slot.pointee.g[d.channel] += w * d.currentGain
     slot.pointee.a += w * d.membraneGain
+  }
+
+  /// A non-positive input: update, and demote an exact crossing (it can only come later).
+  @inline(__always)
+  func addInhibition(_ j: Int, _ w: Double, _ d: Delivery) {
+    addInput(j, w, d)
+    let slot = slots + j
+    if d.time >= slot.pointee.origin {
+      slot.pointee.origin = d.time
+      if slot.pointee.mode == .crossing { slot.pointee.mode = .check }
+    }
   }
 
   @inline(__always)
   func afterInput(_ j: Int, _ w: Double, _ d: Delivery) {
     let slot = slots + j
     let time = d.time
-    if time < slot.pointee.refractoryUntil { return }
+    if time < slot.pointee.origin { return }
+    slot.pointee.origin = time
     if w <= 0 {
       // Inhibition can only delay the crossing: an exact crossing becomes a check.
       if slot.pointee.mode == .crossing { slot.pointee.mode = .check }
@@ -241,12 +276,14 @@ final class LIFPopulation {
     let u = propagators.vInfinity + Self.positivePart(gNow).sum()
     if u <= vTh { return }  // cannot reach threshold before further input
     // V ≤ W(τ) = U + (V − U)·e^{−τ/τ_m}, which reaches V_th at τ_m·ln y with
-    // y = (U − V)/(U − V_th) ≥ 1; ln y ≥ 2(y − 1)/(y + 1) gives a bound in one division.
-    if time + parameters.tauMem * 2 * (vTh - v) / (2 * u - v - vTh) < slot.pointee.scheduled {
-      // Possibly earlier than the pending entry: a tighter bound that also counts the
-      // decaying inhibitory currents.
-      let bound = time + lowerBound(v: v, currents: gNow)
-      if bound < slot.pointee.scheduled {
+    // y = (U − V)/(U − V_th) ≥ 1; ln y = 2·atanh f ≥ 2f with f = (y − 1)/(y + 1): one division.
+    let f = (vTh - v) / (2 * u - v - vTh)
+    let scheduled = slot.pointee.scheduled
+    if time + parameters.tauMem * 2 * f < scheduled {
+      // Possibly earlier than the pending entry: more terms of the series, then a bound
+      // that also counts the decaying inhibitory currents.
+      let bound = time + tightenedBound(v: v, currents: gNow, u0: u, f0: f, before: scheduled - time)
+      if bound < scheduled {
         earlierChecks += 1
         setSchedule(j, time: bound, mode: .check)
       }
@@ -261,46 +298,51 @@ final class LIFPopulation {
   /// `τ_m dW/dt = U_h − W`, which reaches V_th at `τ_h = τ_m·ln((U_h − V)/(U_h − V_th))`,
   /// and min(τ_h, h) bounds the crossing time. h is twice the bound that ignores negative
   /// currents. The logarithm and exponential are replaced by rigorous cheap lower bounds
-  /// (``lnLowerBound(_:)``, ``expLowerBound(_:)``): a bound only has to be valid, and this
+  /// (``atanhSeries(_:)``, ``expLowerBound(_:)``): a bound only has to be valid, and this
   /// one runs for every excitatory input that might move a neuron's schedule.
   @inline(__always)
   func lowerBound(v: Double, currents g: SIMD4<Double>) -> Double {
-    let vTh = parameters.vThreshold
     // (Lanes of delta channels and unused lanes always hold g = 0.)
-    let positive = Self.positivePart(g).sum()
-    let negative = g - Self.positivePart(g)
-    let u0 = propagators.vInfinity + positive
+    let u0 = propagators.vInfinity + Self.positivePart(g).sum()
+    let vTh = parameters.vThreshold
     if u0 <= vTh { return .infinity }
+    return tightenedBound(v: v, currents: g, u0: u0, f0: (vTh - v) / (2 * u0 - v - vTh), before: .infinity)
+  }
+
+  /// ``lowerBound(v:currents:)`` given U₀ and f₀ = (V_th − V)/(2U₀ − V − V_th); returns as
+  /// soon as the bound is known to be at least `before`.
+  @inline(__always)
+  func tightenedBound(v: Double, currents g: SIMD4<Double>, u0: Double, f0: Double, before limit: Double) -> Double {
     let tauMem = parameters.tauMem
-    var best = tauMem * Self.lnLowerBound((u0 - v) / (u0 - vTh))
-    if any(negative .< 0) {
+    var best = tauMem * Self.atanhSeries(f0)
+    let negative = g - Self.positivePart(g)
+    if best < limit && any(negative .< 0) {
+      let vTh = parameters.vThreshold
       let h = 2 * best
       // Σ g_k·e^{−h/τ_k} over negative g_k, each factor replaced by a lower bound of the
       // exponential (a larger, hence still valid, U_h).
-      let x = h * propagators.channelRates
-      let decayed = (negative * Self.expLowerBound(x)).sum()
+      let decayed = (negative * Self.expLowerBound(h * propagators.channelRates)).sum()
       let uh = u0 + decayed
-      let tauH = uh <= vTh ? Double.infinity : tauMem * Self.lnLowerBound((uh - v) / (uh - vTh))
+      let tauH = uh <= vTh ? Double.infinity : tauMem * Self.atanhSeries((vTh - v) / (2 * uh - v - vTh))
       best = max(best, min(tauH, h))
     }
     // A hair earlier, so that rounding can never place a check after the crossing.
     return best * (1 - 1e-12)
   }
 
+  /// A lower bound of ln y for y ≥ 1 from f = (y − 1)/(y + 1) ∈ [0, 1):
+  /// 2·(f + f³/3 + f⁵/5 + f⁷/7), the first terms of ln y = 2·atanh f (all terms ≥ 0);
+  /// relative error below 1e-3 for y ≤ 4.
+  @inline(__always)
+  static func atanhSeries(_ f: Double) -> Double {
+    let f2 = f * f
+    return 2 * f * (1 + f2 * (1.0 / 3 + f2 * (1.0 / 5 + f2 * (1.0 / 7))))
+  }
+
   /// max(g, 0) lane by lane.
   @inline(__always)
   static func positivePart(_ g: SIMD4<Double>) -> SIMD4<Double> {
     SIMD4(Swift.max(g[0], 0), Swift.max(g[1], 0), Swift.max(g[2], 0), Swift.max(g[3], 0))
-  }
-
-  /// A lower bound of ln y for y ≥ 1: 2·(f + f³/3 + f⁵/5 + f⁷/7) with f = (y − 1)/(y + 1),
-  /// the first terms of ln y = 2·atanh f (all terms are ≥ 0). Relative error below 1e-3 for
-  /// y ≤ 4.
-  @inline(__always)
-  static func lnLowerBound(_ y: Double) -> Double {
-    let f = (y - 1) / (y + 1)
-    let f2 = f * f
-    return 2 * f * (1 + f2 * (1.0 / 3 + f2 * (1.0 / 5 + f2 * (1.0 / 7))))
   }
 
   /// A lower bound of e^{−x} for x ≥ 0, lane by lane: max(0, 1 − x/16)^16 (within 4% of
@@ -319,7 +361,6 @@ final class LIFPopulation {
 
   /// Handles the scheduled event of neuron `j` at `time`; returns true if it spikes.
   func handleScheduledEvent(_ j: Int, time: Double) -> Bool {
-    prepare(for: time)
     let mode = slots[j].mode
     clearSchedule(j)
     switch mode {
@@ -327,7 +368,7 @@ final class LIFPopulation {
       fire(j, time: time)
       return true
     case .refractoryEnd:
-      slots[j].refractoryUntil = -.infinity
+      // (origin already holds this time: the end of the refractory period.)
       setPotential(j, to: parameters.vReset, at: time)
       return scheduleFromState(j, time: time)
     case .check, .idle:
@@ -336,9 +377,11 @@ final class LIFPopulation {
     }
   }
 
-  /// Sets neuron `j`'s coefficient A so that V(time) = v.
+  /// Sets neuron `j`'s coefficient A so that V(time) = v (moving it to the frame of `time`).
   func setPotential(_ j: Int, to v: Double, at time: Double) {
-    let (gm, gc) = growth(at: time)
+    let frame = frame(at: time)
+    move(j, to: frame)
+    let (gm, gc) = growth(at: time, frame: frame)
     let synaptic = (propagators.channelGains * slots[j].g / gc).sum()
     slots[j].a = (v - propagators.vInfinity - synaptic) * gm
   }
@@ -346,9 +389,10 @@ final class LIFPopulation {
   /// Spike bookkeeping: reset and refractory period (the simulator delivers the spike).
   func fire(_ j: Int, time: Double) {
     if parameters.tauRefractory > 0 {
-      slots[j].refractoryUntil = time + parameters.tauRefractory
+      slots[j].origin = time + parameters.tauRefractory
       setSchedule(j, time: time + parameters.tauRefractory, mode: .refractoryEnd)
     } else {
+      slots[j].origin = time
       setPotential(j, to: parameters.vReset, at: time)
       scheduleFromState(j, time: time)
     }
@@ -358,7 +402,11 @@ final class LIFPopulation {
   /// (returning true) if V is already at threshold.
   @discardableResult
   func scheduleFromState(_ j: Int, time: Double) -> Bool {
-    let (gm, gc) = growth(at: time)
+    // A neuron whose trajectory has not changed for hundreds of time constants could
+    // overflow e^{(t−T₀)/τ}: only then is it moved to the current frame here.
+    if time - Double(slots[j].frame) * frameSpan > 15 * frameSpan { move(j, to: frame(at: time)) }
+    let own = slots[j].frame
+    let (gm, gc) = growth(at: time, frame: own)
     let a = slots[j].a / gm
     let gNow = slots[j].g / gc
     let b = propagators.channelGains * gNow * propagators.exponentialMask
@@ -378,17 +426,22 @@ final class LIFPopulation {
       setSchedule(j, time: time + bound, mode: .check)
       return false
     }
+    // The exact crossing, solved from the trajectory's origin (its last input or reset) in
+    // the neuron's own frame, so that it depends on the inputs alone.
     exactSolves += 1
+    let origin = slots[j].origin
+    let (gmOrigin, gcOrigin) = growth(at: origin, frame: own)
     let f = ThresholdCrossing(
-      constant: vInf - vTh, membrane: a, rateMem: propagators.rateMem, channels: b,
+      constant: vInf - vTh, membrane: slots[j].a / gmOrigin, rateMem: propagators.rateMem,
+      channels: propagators.channelGains * (slots[j].g / gcOrigin) * propagators.exponentialMask,
       channelRates: propagators.channelRates)
-    switch f.firstCrossing(from: bound) {
+    switch f.firstCrossing(from: 0) {
     case .crossing(let tau):
-      setSchedule(j, time: time + tau, mode: .crossing)
+      setSchedule(j, time: max(time, origin + tau), mode: .crossing)
     case .never:
       clearSchedule(j)
     case .noneBefore(let tau):
-      setSchedule(j, time: time + tau, mode: .check)
+      setSchedule(j, time: max(time, origin + tau), mode: .check)
     }
     return false
   }

@@ -45,9 +45,18 @@ public final class Simulator {
   /// every population (``setRecording(_:population:)`` selects populations);
   /// `probeNeurons` (global IDs) are sampled every `probeInterval` ms. Spike counts per
   /// population and synaptic-event counts per projection are always kept.
-  public init(
+  public convenience init(
     network: Network, seed: UInt64? = nil, recordSpikes: Bool = false, probeNeurons: [Int] = [],
     probeInterval: Double = 0.1
+  ) {
+    self.init(network: network, seed: seed, recordSpikes: recordSpikes, probeNeurons: probeNeurons, probeInterval: probeInterval, refineFraction: 0.25)
+  }
+
+  /// `refineFraction` tunes when a check solves for the exact crossing (tests use it to
+  /// show that spike times do not depend on it).
+  init(
+    network: Network, seed: UInt64?, recordSpikes: Bool, probeNeurons: [Int], probeInterval: Double,
+    refineFraction: Double
   ) {
     self.network = network
     outgoing = network.outgoing
@@ -69,7 +78,7 @@ public final class Simulator {
       switch population.model {
       case .lif(let p, _):
         kinds.append(.lif(lif.count))
-        lif.append(LIFPopulation(parameters: p, initialPotentials: network.initialPotentials[q]))
+        lif.append(LIFPopulation(parameters: p, initialPotentials: network.initialPotentials[q], refineFraction: refineFraction))
       case .integrateAndFire(let p, _):
         kinds.append(.integrateAndFire(integrateAndFire.count))
         integrateAndFire.append(IFPopulationState(parameters: p, initialPotentials: network.initialPotentials[q]))
