@@ -73,14 +73,18 @@ public struct ModelAnalysis: Equatable, Sendable {
   public var stages: [StageInfo]
   public var layers: [Layer]
   public var feedbacks: [FeedbackInfo]
-  /// The shape of the last stage's output (`classCount × 1 × 1`).
+  /// The shape of the last stage's output (`classCount × 1 × 1` for a classifier).
   public var output: FeatureShape
+  /// Whether the last stage is `linear` (a classifier: the trainer requires it). A spec
+  /// ending in conv or pooling stages describes a feature extractor, e.g. the
+  /// `64C5s2-64C5s2-64C5` body of SPIDE's convnet.
+  public var endsWithLinear: Bool
   /// Dense MACs of one time step of one sample, all stages and feedbacks.
   public var macsPerStep: Int
   /// Spiking neurons per sample: the output elements of every spiking layer.
   public var spikingNeuronCount: Int
 
-  /// The number of outputs of the last layer (the classes).
+  /// The number of outputs of the last stage (the classes of a classifier).
   public var classCount: Int { output.elementCount }
   /// The layers followed by spiking neurons, in order.
   public var spikingLayers: [Layer] { layers.filter(\.isSpiking) }
@@ -97,22 +101,19 @@ extension ModelSpec {
   /// Throws ``ConfigurationError`` naming the stage (`model stage 3 (40C5)`), what it got
   /// and what was expected: a kernel larger than its padded input, a pool window larger
   /// than its input, a `linear` stage without the `flatten` before it, a `conv` after
-  /// `flatten`, a last stage that is not `linear`, a feedback between shapes that do not
-  /// map onto each other, sizes out of range.
+  /// `flatten`, a feedback between shapes that do not map onto each other, sizes out of
+  /// range. The readout (``ModelSpec/Readout/linear``) is the last stage when it is
+  /// `linear`.
   public func analyze() throws(ConfigurationError) -> ModelAnalysis {
     try checkDimension(input.channels, "model input", "channels")
     try checkDimension(input.height, "model input", "height")
     try checkDimension(input.width, "model input", "width")
     _ = try checkedCount([input.channels, input.height, input.width], "model input")
     guard let last = stages.last else {
-      throw .invalid(field: "model", value: "no stages", expected: "at least one linear stage")
+      throw .invalid(field: "model", value: "no stages", expected: "at least one stage")
     }
-    guard case .linear = last else {
-      throw .invalid(
-        field: stageField(stages.count - 1), value: "a \(stageKindName(last)) stage",
-        expected: "the last stage to be a linear readout (e.g. '10')")
-    }
-    let layerCount = stages.filter(\.isLayer).count
+    let endsWithLinear: Bool
+    if case .linear = last { endsWithLinear = true } else { endsWithLinear = false }
 
     var infos: [ModelAnalysis.StageInfo] = []
     var layers: [ModelAnalysis.Layer] = []
@@ -200,7 +201,7 @@ extension ModelSpec {
         stageMacs = try checkedCount([outFeatures, inFeatures], field)
         output = .flat(outFeatures)
         layerNumber = layers.count + 1
-        let isReadout = readout == .linear && layers.count + 1 == layerCount
+        let isReadout = readout == .linear && index == stages.count - 1
         layers.append(
           ModelAnalysis.Layer(
             number: layers.count + 1, stageIndex: index, kind: .linear,
@@ -225,7 +226,7 @@ extension ModelSpec {
     }
     return ModelAnalysis(
       stages: infos, layers: layers, feedbacks: feedbackInfos, output: shape,
-      macsPerStep: macs, spikingNeuronCount: neurons)
+      endsWithLinear: endsWithLinear, macsPerStep: macs, spikingNeuronCount: neurons)
   }
 
   /// Throws unless the spec is valid (see ``analyze()``).

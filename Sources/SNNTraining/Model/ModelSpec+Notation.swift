@@ -74,8 +74,12 @@ extension ModelSpec: CustomStringConvertible {
   public static func parse(_ notation: String, input: FeatureShape?, field: String = "model")
     throws(ConfigurationError) -> ModelSpec
   {
-    var text = notation.filter { !$0.isWhitespace }.lowercased()
-    if let preset = presetNotation(text, input: input ?? .flat(784)) { text = preset.lowercased() }
+    // `original` keeps the user's spelling for messages; `text` is lowercased for parsing.
+    var original = notation.filter { !$0.isWhitespace }
+    if let preset = presetNotation(original.lowercased(), input: input ?? .flat(784)) {
+      original = preset
+    }
+    var text = original.lowercased()
     guard !text.isEmpty else {
       throw .invalid(
         field: field, value: "an empty model",
@@ -97,6 +101,7 @@ extension ModelSpec: CustomStringConvertible {
       }
       prefixShape = FeatureShape(channels: c, height: h, width: w)
       text = String(text[text.index(after: colon)...])
+      original = String(original[original.index(after: original.firstIndex(of: ":")!)...])
     }
     if let p = prefixShape, let a = input, p != a {
       throw .invalid(
@@ -107,6 +112,9 @@ extension ModelSpec: CustomStringConvertible {
     let sections = text.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
     let stageTokens = sections[0].split(separator: "-", omittingEmptySubsequences: false).map(
       String.init)
+    let originalSections = original.split(separator: "+", omittingEmptySubsequences: false)
+    let originalTokens = originalSections[0].split(separator: "-", omittingEmptySubsequences: false)
+      .map(String.init)
 
     enum Token {
       case conv(Int, Int, Int, Int)
@@ -117,7 +125,7 @@ extension ModelSpec: CustomStringConvertible {
     var tokens: [Token] = []
     for (i, token) in stageTokens.enumerated() {
       let bad = ConfigurationError.invalid(
-        field: field, value: "'\(token)' (stage \(i + 1) of '\(notation)')",
+        field: field, value: "'\(originalTokens[i])' (stage \(i + 1) of '\(notation)')",
         expected: "a stage such as 15C5, 32C5p2, 64C5s2, AP2, MP2 or 300")
       if let n = Int(token) {
         guard n > 0 else { throw bad }
@@ -183,7 +191,7 @@ extension ModelSpec: CustomStringConvertible {
       case .conv, .avgPool, .maxPool:
         if sawLinear {
           throw .invalid(
-            field: field, value: "'\(stageTokens[i])' (stage \(i + 1)) after a linear layer",
+            field: field, value: "'\(originalTokens[i])' (stage \(i + 1)) after a linear layer",
             expected: "conv and pooling stages before the first linear layer")
         }
         switch token {
@@ -197,9 +205,9 @@ extension ModelSpec: CustomStringConvertible {
     }
 
     var feedbacks: [Feedback] = []
-    for section in sections.dropFirst() {
+    for (sectionIndex, section) in sections.enumerated().dropFirst() {
       let bad = ConfigurationError.invalid(
-        field: field, value: "feedback '\(section)'",
+        field: field, value: "feedback '\(originalSections[sectionIndex])'",
         expected: "FB<from>to<to>:<kind> with kind L, C<k>[s<s>][p<p>] or "
           + "T<k>[s<s>][p<p>][o<o>], e.g. FB3to1:T3s2p1o1")
       guard section.hasPrefix("fb"), let colon = section.firstIndex(of: ":") else { throw bad }

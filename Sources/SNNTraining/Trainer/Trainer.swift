@@ -112,6 +112,11 @@ public final class Trainer {
   public static func check(_ dataset: any LabelledDataset, fits model: ModelSpec, analysis: ModelAnalysis)
     throws(ConfigurationError)
   {
+    guard analysis.endsWithLinear else {
+      throw .invalid(
+        field: "--model", value: "'\(model.notation)' ends with a \(model.stages.last.map { model.stageNotation($0) } ?? "") stage",
+        expected: "a classifier whose last stage is linear with one output per class, e.g. '\(model.notation)-\(dataset.classCount)'")
+    }
     let feature = dataset.sampleShape.feature
     let isMLP = model.stages.first == .flatten
     if isMLP ? feature.elementCount != model.input.elementCount : feature != model.input {
