@@ -8,6 +8,8 @@ public enum SNNTool {
   /// Every subcommand, as a tree. Add new commands here.
   public static var commands: [CommandNode] {
     [
+      .command(TrainCommand.self),
+      .command(EvaluateCommand.self),
       .command(VersionCommand.self),
     ]
   }

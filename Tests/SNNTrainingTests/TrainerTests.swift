@@ -300,8 +300,8 @@ import Testing
       Issue.record("expected an error")
     } catch {
       #expect(error.description.contains("--method"))
-      #expect(error.description.contains("none is available yet"))
-      #expect(error.description.contains("'bptt' is planned"))
+      #expect(error.description.contains("this build has none yet"))
+      #expect(error.description.contains("'bptt' is planned, not implemented"))
     }
   }
 

@@ -245,8 +245,8 @@ public final class TrainingMethodRegistry: Sendable {
       let planned = TrainingMethodRegistry.plannedMethods.contains(name)
       throw .invalid(
         field: field, value: name,
-        expected: "a training method available in this build, but none is available yet"
-          + (planned ? " ('\(name)' is planned and not implemented)" : ""))
+        expected: "one of the available training methods, but this build has none yet"
+          + (planned ? " ('\(name)' is planned, not implemented)" : ""))
     }
     throw .unknown(field: "training method (\(field))", value: name, allowed: available)
   }
