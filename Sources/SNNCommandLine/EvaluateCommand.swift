@@ -17,10 +17,14 @@ struct EvaluateCommand: Command {
         "--dataset", value: "NAME",
         help: "Test set: " + TrainingDatasetCatalog.shared.names.joined(separator: ", ") + ".",
         default: "the checkpoint's"),
-      OptionHelp("--batch", value: "N", help: "Evaluation batch size.", default: "the checkpoint's"),
-      OptionHelp("--test-samples", value: "N", help: "Evaluate the first N test samples only.", default: "the checkpoint's"),
+      OptionHelp(
+        "--batch", value: "N", help: "Evaluation batch size.", default: "the checkpoint's"),
+      OptionHelp(
+        "--test-samples", value: "N", help: "Evaluate the first N test samples only.",
+        default: "the checkpoint's"),
       OptionHelp("--threads", value: "K", help: "Worker threads.", default: "the number of cores"),
-      OptionHelp("--data", value: "DIR", help: "Data folder.", default: "$SNN_DATA, else ~/.snn/data"),
+      OptionHelp(
+        "--data", value: "DIR", help: "Data folder.", default: "$SNN_DATA, else ~/.snn/data"),
       .flag("--json", help: "Print the result as JSON on standard output."),
       .flag("--quiet", help: "No progress line on standard error."),
     ],
@@ -43,12 +47,15 @@ struct EvaluateCommand: Command {
     path = file
     self.checkpoint = checkpoint
     let configuration = checkpoint.configuration
-    descriptor = try TrainingMethodRegistry.shared.lookup(configuration.method, field: "method of \(file)")
+    descriptor = try TrainingMethodRegistry.shared.lookup(
+      configuration.method, field: "method of \(file)")
     let catalog = TrainingDatasetCatalog.shared
     dataset = try catalog.lookup(
-      try p.string("--dataset", expected: "one of " + catalog.names.joined(separator: ", ")) ?? configuration.dataset)
+      try p.string("--dataset", expected: "one of " + catalog.names.joined(separator: ", "))
+        ?? configuration.dataset)
     batchSize = try p.optionalInt("--batch", in: 1...1_000_000) ?? configuration.batchSize
-    testLimit = try p.optionalInt("--test-samples", in: 1...Int.max) ?? configuration.testSampleLimit
+    testLimit =
+      try p.optionalInt("--test-samples", in: 1...Int.max) ?? configuration.testSampleLimit
     threads = try p.optionalInt("--threads", in: 1...1024)
     dataRoot = try p.string("--data", expected: "a folder")
     json = try p.flag("--json")
@@ -59,7 +66,8 @@ struct EvaluateCommand: Command {
     if let threads { Parallel.setDefaultThreads(threads) }
     let configuration = checkpoint.configuration
     let request = TrainingDatasetEntry.Request(
-      dataRoot: resolveDataRoot(dataRoot, environment: context.environment), timeSteps: configuration.timeSteps)
+      dataRoot: resolveDataRoot(dataRoot, environment: context.environment),
+      timeSteps: configuration.timeSteps)
     var testSet = try dataset.load(.test, request)
     if let testLimit { testSet = DatasetPrefix(testSet, count: testLimit) }
     let analysis = try configuration.model.analyze()
@@ -93,8 +101,14 @@ struct EvaluateCommand: Command {
       ("test_loss", result.loss.isFinite ? JSONValue(result.loss) : .null),
       ("mean_firing_rate", result.meanFiringRate.map { JSONValue($0) } ?? .null),
       ("firing_rates", .object(result.firingRates.map { ($0.layer, JSONValue($0.rate)) })),
-      ("synaptic_operations_per_sample", result.synapticOperationsPerSample.map { JSONValue($0) } ?? .null),
-      ("multiply_accumulates_per_sample", result.multiplyAccumulatesPerSample.map { JSONValue($0) } ?? .null),
+      (
+        "synaptic_operations_per_sample",
+        result.synapticOperationsPerSample.map { JSONValue($0) } ?? .null
+      ),
+      (
+        "multiply_accumulates_per_sample",
+        result.multiplyAccumulatesPerSample.map { JSONValue($0) } ?? .null
+      ),
       ("dense_macs_per_step", JSONValue(analysis.macsPerStep)),
       ("seconds", JSONValue(seconds)),
       ("samples_per_second", JSONValue(seconds > 0 ? Double(result.sampleCount) / seconds : 0)),
@@ -108,14 +122,18 @@ struct EvaluateCommand: Command {
         + "after \(checkpoint.epochsCompleted) of \(configuration.epochs) epochs")
     context.print(
       "test \(dataset.name) (\(result.sampleCount) samples): accuracy "
-        + Format.fixed(100 * result.accuracy, digits: 2) + "%, loss " + Format.fixed(result.loss, digits: 4))
+        + Format.fixed(100 * result.accuracy, digits: 2) + "%, loss "
+        + Format.fixed(result.loss, digits: 4))
     if let rate = result.meanFiringRate {
       var line = "mean firing rate " + Format.fixed(rate, digits: 4) + " spikes/neuron/step"
-      if let ops = result.synapticOperationsPerSample { line += ", " + Format.compact(ops) + " synaptic ops/sample" }
+      if let ops = result.synapticOperationsPerSample {
+        line += ", " + Format.compact(ops) + " synaptic ops/sample"
+      }
       context.print(line)
     }
     context.print(
       ProgressLine.formatDuration(seconds) + ", "
-        + Format.grouped(Int((seconds > 0 ? Double(result.sampleCount) / seconds : 0).rounded())) + " samples/s")
+        + Format.grouped(Int((seconds > 0 ? Double(result.sampleCount) / seconds : 0).rounded()))
+        + " samples/s")
   }
 }

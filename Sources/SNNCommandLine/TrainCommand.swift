@@ -11,7 +11,9 @@ struct TrainCommand: Command {
         + TrainingMethodRegistry.plannedMethods.joined(separator: ", ") + ")."
       : "One of: " + methods.joined(separator: ", ") + "."
     var options: [OptionHelp] = [
-      OptionHelp("--method", value: "NAME", help: "Training method (required unless --resume). " + methodList),
+      OptionHelp(
+        "--method", value: "NAME", help: "Training method (required unless --resume). " + methodList
+      ),
       OptionHelp(
         "--dataset", value: "NAME",
         help: "Dataset: " + TrainingDatasetCatalog.shared.names.joined(separator: ", ")
@@ -22,31 +24,47 @@ struct TrainCommand: Command {
           + "or a preset: mlp (N-800-10), conv (15C5-AP2-40C5-AP2-300-10). The input shape comes "
           + "from the dataset.",
         default: "the method's, else conv"),
-      OptionHelp("--T", value: "N", help: "Simulation time steps per sample.", default: "the method's, else 4"),
+      OptionHelp(
+        "--T", value: "N", help: "Simulation time steps per sample.",
+        default: "the method's, else 4"),
       OptionHelp("--epochs", value: "N", help: "Training epochs.", default: "10"),
       OptionHelp("--batch", value: "N", help: "Mini-batch size.", default: "128"),
       OptionHelp(
-        "--optimizer", value: "sgd|adam|adamw", help: "Optimizer.", default: "the method's, else sgd"),
-      OptionHelp("--lr", value: "X", help: "Base learning rate.", default: "0.1 for sgd, 0.001 for adam/adamw"),
+        "--optimizer", value: "sgd|adam|adamw", help: "Optimizer.",
+        default: "the method's, else sgd"),
+      OptionHelp(
+        "--lr", value: "X", help: "Base learning rate.",
+        default: "0.1 for sgd, 0.001 for adam/adamw"),
       OptionHelp("--momentum", value: "M", help: "SGD momentum.", default: "0.9"),
       .flag("--nesterov", help: "Nesterov momentum (sgd)."),
       OptionHelp(
-        "--weight-decay", value: "W", help: "Weight decay on weights (not biases or norm parameters).",
+        "--weight-decay", value: "W",
+        help: "Weight decay on weights (not biases or norm parameters).",
         default: "the method's, else 0"),
       OptionHelp(
         "--schedule", value: "cosine|step|constant",
         help: "Learning-rate schedule, stepped per epoch: cosine to 0 over the run; step: ×gamma "
           + "after each milestone epoch; constant.",
         default: "cosine"),
-      OptionHelp("--milestones", value: "LIST", help: "Epoch counts after which --schedule step multiplies the rate by --gamma, e.g. 30,60,90."),
+      OptionHelp(
+        "--milestones", value: "LIST",
+        help:
+          "Epoch counts after which --schedule step multiplies the rate by --gamma, e.g. 30,60,90."),
       OptionHelp("--gamma", value: "X", help: "Factor of --schedule step.", default: "0.1"),
-      OptionHelp("--warmup", value: "N", help: "Linear learning-rate warm-up over the first N batches.", default: "0"),
-      OptionHelp("--clip-grad-norm", value: "X", help: "Rescale gradients to a global L2 norm of at most X."),
-      OptionHelp("--seed", value: "S", help: "Seed of initialization, order, dropout and every other random choice.", default: "1"),
-      OptionHelp("--train-samples", value: "N", help: "Train on the first N training samples only."),
+      OptionHelp(
+        "--warmup", value: "N", help: "Linear learning-rate warm-up over the first N batches.",
+        default: "0"),
+      OptionHelp(
+        "--clip-grad-norm", value: "X", help: "Rescale gradients to a global L2 norm of at most X."),
+      OptionHelp(
+        "--seed", value: "S",
+        help: "Seed of initialization, order, dropout and every other random choice.", default: "1"),
+      OptionHelp(
+        "--train-samples", value: "N", help: "Train on the first N training samples only."),
       OptionHelp("--test-samples", value: "N", help: "Evaluate on the first N test samples only."),
       OptionHelp("--threads", value: "K", help: "Worker threads.", default: "the number of cores"),
-      OptionHelp("--data", value: "DIR", help: "Data folder.", default: "$SNN_DATA, else ~/.snn/data"),
+      OptionHelp(
+        "--data", value: "DIR", help: "Data folder.", default: "$SNN_DATA, else ~/.snn/data"),
       OptionHelp(
         "--checkpoint", value: "FILE",
         help: "Write a checkpoint here after every epoch and when stopped by Ctrl-C.",
@@ -91,7 +109,9 @@ struct TrainCommand: Command {
   }
 
   /// Every registered method's options, merged by name: (flag name, option, methods).
-  static func methodOptionHelp(_ registry: TrainingMethodRegistry) -> [(String, MethodOption, [String])] {
+  static func methodOptionHelp(_ registry: TrainingMethodRegistry) -> [(
+    String, MethodOption, [String]
+  )] {
     var merged: [(String, MethodOption, [String])] = []
     for method in registry.methods {
       for option in method.options {
@@ -119,7 +139,9 @@ struct TrainCommand: Command {
   init(parsing p: inout ArgumentParser) throws {
     let registry = TrainingMethodRegistry.shared
     let resumeFile = try p.string("--resume", expected: "a checkpoint file")
-    let checkpoint = try resumeFile.map { path throws(CheckpointError) in try TrainingCheckpoint.read(path) }
+    let checkpoint = try resumeFile.map { path throws(CheckpointError) in
+      try TrainingCheckpoint.read(path)
+    }
     resumePath = resumeFile
     resumeCheckpoint = checkpoint
     let stored = checkpoint?.configuration
@@ -127,7 +149,9 @@ struct TrainCommand: Command {
     let conflict = { (option: String, value: String, storedValue: String) -> CommandLineError in
       .invalidValue(
         option: option, value: value,
-        expected: "\(storedValue), the value in \(resumeFile ?? "the checkpoint") (a resumed run keeps its configuration)")
+        expected:
+          "\(storedValue), the value in \(resumeFile ?? "the checkpoint") (a resumed run keeps its configuration)"
+      )
     }
 
     // Method and dataset.
@@ -139,23 +163,32 @@ struct TrainCommand: Command {
           ? "a training method, but none is available in this build yet"
           : "one of " + registry.names.joined(separator: ", "))
     }
-    if let stored, stored.method != methodName { throw conflict("--method", methodName, stored.method) }
+    if let stored, stored.method != methodName {
+      throw conflict("--method", methodName, stored.method)
+    }
     descriptor = try registry.lookup(methodName)
     let catalog = TrainingDatasetCatalog.shared
-    let datasetName = try p.string("--dataset", expected: "one of " + catalog.names.joined(separator: ", ")) ?? stored?.dataset
+    let datasetName =
+      try p.string("--dataset", expected: "one of " + catalog.names.joined(separator: ", "))
+      ?? stored?.dataset
     guard let datasetName else {
-      throw CommandLineError.missingOption(option: "--dataset", expected: "one of " + catalog.names.joined(separator: ", "))
+      throw CommandLineError.missingOption(
+        option: "--dataset", expected: "one of " + catalog.names.joined(separator: ", "))
     }
-    if let stored, stored.dataset != datasetName { throw conflict("--dataset", datasetName, stored.dataset) }
+    if let stored, stored.dataset != datasetName {
+      throw conflict("--dataset", datasetName, stored.dataset)
+    }
     dataset = try catalog.lookup(datasetName)
     let defaults = descriptor.defaults
 
     // Scalars.
-    let timeSteps = try p.optionalInt("--T", in: 1...100_000) ?? stored?.timeSteps ?? defaults.timeSteps ?? 4
+    let timeSteps =
+      try p.optionalInt("--T", in: 1...100_000) ?? stored?.timeSteps ?? defaults.timeSteps ?? 4
     let epochs = try p.optionalInt("--epochs", in: 1...1_000_000) ?? stored?.epochs ?? 10
     let batchSize = try p.optionalInt("--batch", in: 1...1_000_000) ?? stored?.batchSize ?? 128
     let seed = try p.optionalInt("--seed", in: 0...Int.max).map(UInt64.init) ?? stored?.seed ?? 1
-    let trainLimit = try p.optionalInt("--train-samples", in: 1...Int.max) ?? stored?.trainSampleLimit
+    let trainLimit =
+      try p.optionalInt("--train-samples", in: 1...Int.max) ?? stored?.trainSampleLimit
     let testLimit = try p.optionalInt("--test-samples", in: 1...Int.max) ?? stored?.testSampleLimit
 
     // Model.
@@ -164,11 +197,14 @@ struct TrainCommand: Command {
       model = try ModelSpec.parse(text, input: dataset.feature, field: "--model")
       model.readout = defaults.readout
       if let neuron = defaults.neuron { model.neuron = neuron }
-      if let stored, stored.model != model { throw conflict("--model", text, stored.model.notation) }
+      if let stored, stored.model != model {
+        throw conflict("--model", text, stored.model.notation)
+      }
     } else if let stored {
       model = stored.model
     } else {
-      model = try ModelSpec.parse(defaults.model ?? "conv", input: dataset.feature, field: "--model")
+      model = try ModelSpec.parse(
+        defaults.model ?? "conv", input: dataset.feature, field: "--model")
       model.readout = defaults.readout
       if let neuron = defaults.neuron { model.neuron = neuron }
     }
@@ -178,7 +214,8 @@ struct TrainCommand: Command {
     let kindText = try p.string("--optimizer", expected: "one of sgd, adam, adamw")
     if let kindText {
       guard let kind = OptimizerSettings.Kind(rawValue: kindText) else {
-        throw CommandLineError.invalidValue(option: "--optimizer", value: kindText, expected: "one of sgd, adam, adamw")
+        throw CommandLineError.invalidValue(
+          option: "--optimizer", value: kindText, expected: "one of sgd, adam, adamw")
       }
       optimizer.kind = kind
     } else if stored == nil {
@@ -192,7 +229,8 @@ struct TrainCommand: Command {
     if let momentum = try p.optionalDouble("--momentum", in: 0...0.999_999) {
       if optimizer.kind != .sgd {
         throw CommandLineError.invalidValue(
-          option: "--momentum", value: String(momentum), expected: "no value: momentum applies to --optimizer sgd only")
+          option: "--momentum", value: String(momentum),
+          expected: "no value: momentum applies to --optimizer sgd only")
       }
       optimizer.momentum = momentum
     }
@@ -211,24 +249,30 @@ struct TrainCommand: Command {
       case "constant": optimizer.schedule = .constant
       case "step": optimizer.schedule = .step(milestones: [], gamma: 0.1)
       default:
-        throw CommandLineError.invalidValue(option: "--schedule", value: scheduleName, expected: "one of cosine, step, constant")
+        throw CommandLineError.invalidValue(
+          option: "--schedule", value: scheduleName, expected: "one of cosine, step, constant")
       }
     }
     if case .step(let storedMilestones, let storedGamma) = optimizer.schedule {
       let m = milestones.isEmpty ? storedMilestones : milestones
       guard !m.isEmpty else {
         throw CommandLineError.missingOption(
-          option: "--milestones", expected: "the epochs after which --schedule step lowers the rate, e.g. 30,60,90")
+          option: "--milestones",
+          expected: "the epochs after which --schedule step lowers the rate, e.g. 30,60,90")
       }
       optimizer.schedule = .step(milestones: m, gamma: gamma ?? storedGamma)
     } else if !milestones.isEmpty || gamma != nil {
       throw CommandLineError.invalidValue(
         option: milestones.isEmpty ? "--gamma" : "--milestones",
-        value: milestones.isEmpty ? String(gamma!) : milestones.map(String.init).joined(separator: ","),
+        value: milestones.isEmpty
+          ? String(gamma!) : milestones.map(String.init).joined(separator: ","),
         expected: "no value: it applies to --schedule step only")
     }
-    if let warmup = try p.optionalInt("--warmup", in: 0...Int.max) { optimizer.warmupSteps = warmup }
-    if let clip = try p.optionalDouble("--clip-grad-norm", in: Double.leastNonzeroMagnitude...1e12) {
+    if let warmup = try p.optionalInt("--warmup", in: 0...Int.max) {
+      optimizer.warmupSteps = warmup
+    }
+    if let clip = try p.optionalDouble("--clip-grad-norm", in: Double.leastNonzeroMagnitude...1e12)
+    {
       optimizer.gradientClipNorm = clip
     }
 
@@ -244,7 +288,9 @@ struct TrainCommand: Command {
       if try TrainCommand.parseMethodOption(option, &p) != nil {
         throw CommandLineError.invalidValue(
           option: flagName, value: "given",
-          expected: "no value: '\(flagName)' is an option of \(owners.joined(separator: ", ")), not of \(descriptor.name)")
+          expected:
+            "no value: '\(flagName)' is an option of \(owners.joined(separator: ", ")), not of \(descriptor.name)"
+        )
       }
     }
     let methodOptions = try descriptor.resolveOptions(given)
@@ -255,15 +301,23 @@ struct TrainCommand: Command {
       trainSampleLimit: trainLimit, testSampleLimit: testLimit)
     if let stored, let difference = candidate.firstDifference(from: stored) {
       // Name the exact option inside the optimizer settings and method options.
-      let nested: [String: JSONValue] = ["optimizer": candidate.optimizer.json, "method_options": candidate.methodOptions.json]
-      let storedNested: [String: JSONValue] = ["optimizer": stored.optimizer.json, "method_options": stored.methodOptions.json]
-      if let mine = nested[difference.key]?.objectMembers, let theirs = storedNested[difference.key]?.objectMembers {
+      let nested: [String: JSONValue] = [
+        "optimizer": candidate.optimizer.json, "method_options": candidate.methodOptions.json,
+      ]
+      let storedNested: [String: JSONValue] = [
+        "optimizer": stored.optimizer.json, "method_options": stored.methodOptions.json,
+      ]
+      if let mine = nested[difference.key]?.objectMembers,
+        let theirs = storedNested[difference.key]?.objectMembers
+      {
         for (a, b) in zip(mine, theirs) where a.value != b.value {
-          let option = difference.key == "optimizer" ? TrainCommand.optimizerOption(a.key) : "--" + a.key
+          let option =
+            difference.key == "optimizer" ? TrainCommand.optimizerOption(a.key) : "--" + a.key
           throw conflict(option, a.value.description, b.value.description)
         }
       }
-      throw conflict(TrainCommand.optionName(forKey: difference.key), difference.mine, difference.theirs)
+      throw conflict(
+        TrainCommand.optionName(forKey: difference.key), difference.mine, difference.theirs)
     }
     try candidate.validate()
     configuration = candidate
@@ -276,12 +330,15 @@ struct TrainCommand: Command {
   }
 
   /// The value of a method option, or nil when it is absent.
-  static func parseMethodOption(_ option: MethodOption, _ p: inout ArgumentParser) throws -> JSONValue? {
+  static func parseMethodOption(_ option: MethodOption, _ p: inout ArgumentParser) throws
+    -> JSONValue?
+  {
     switch option.kind {
     case .flag:
       return try p.flag(option.flagName) ? JSONValue(true) : nil
     case .choice(let allowed):
-      return try p.string(option.flagName, expected: "one of " + allowed.joined(separator: ", ")).map { JSONValue($0) }
+      return try p.string(option.flagName, expected: "one of " + allowed.joined(separator: ", "))
+        .map { JSONValue($0) }
     case .integer(let range):
       return try p.optionalInt(option.flagName, in: range).map { JSONValue($0) }
     case .number(let range):
@@ -323,7 +380,8 @@ struct TrainCommand: Command {
   func run(in context: CommandContext) throws {
     if let threads { Parallel.setDefaultThreads(threads) }
     let request = TrainingDatasetEntry.Request(
-      dataRoot: resolveDataRoot(dataRoot, environment: context.environment), timeSteps: configuration.timeSteps)
+      dataRoot: resolveDataRoot(dataRoot, environment: context.environment),
+      timeSteps: configuration.timeSteps)
     let trainSet = try dataset.load(.train, request)
     let testSet = try dataset.load(.test, request)
     let analysis = try configuration.model.analyze()
@@ -340,12 +398,14 @@ struct TrainCommand: Command {
       if resumeCheckpoint.threads != Parallel.defaultThreads {
         context.log(
           "snn train: warning: the checkpoint was written with \(resumeCheckpoint.threads) threads, this run uses "
-            + "\(Parallel.defaultThreads); results may differ in the last bits from an uninterrupted run")
+            + "\(Parallel.defaultThreads); results may differ in the last bits from an uninterrupted run"
+        )
       }
       if !quiet {
         context.log(
           "resuming \(resumePath) after epoch \(resumeCheckpoint.epochsCompleted)"
-            + (resumeCheckpoint.batchesCompleted > 0 ? ", batch \(resumeCheckpoint.batchesCompleted)" : ""))
+            + (resumeCheckpoint.batchesCompleted > 0
+              ? ", batch \(resumeCheckpoint.batchesCompleted)" : ""))
       }
     }
 
@@ -356,7 +416,8 @@ struct TrainCommand: Command {
       case .batch(let b):
         progress.update(
           "epoch \(b.epoch)/\(b.epochs)  batch \(b.batch)/\(b.batchesPerEpoch)  loss "
-            + Format.fixed(b.loss, digits: 4) + "  acc " + Format.fixed(100 * b.accuracy, digits: 1) + "%  "
+            + Format.fixed(b.loss, digits: 4) + "  acc " + Format.fixed(100 * b.accuracy, digits: 1)
+            + "%  "
             + Format.grouped(Int(b.samplesPerSecond.rounded())) + " samples/s  ETA "
             + ProgressLine.formatDuration(b.etaSeconds))
       case .evaluation(let epoch, let done, let total):
@@ -378,7 +439,9 @@ struct TrainCommand: Command {
       value.set("checkpoint", checkpointPath.map { JSONValue($0) } ?? .null)
       context.printJSON(value)
     } else {
-      for line in TrainCommand.summaryLines(summary, checkpoint: checkpointPath) { context.print(line) }
+      for line in TrainCommand.summaryLines(summary, checkpoint: checkpointPath) {
+        context.print(line)
+      }
     }
     if !summary.completed {
       let position =
@@ -386,16 +449,21 @@ struct TrainCommand: Command {
         + (trainer.batchesCompleted > 0 ? ", batch \(trainer.batchesCompleted)" : " (end)")
       throw InterruptedError(
         message: "interrupted in " + position
-          + (checkpointPath.map { "; checkpoint written to \($0); continue with 'snn train --resume \($0)'" }
+          + (checkpointPath.map {
+            "; checkpoint written to \($0); continue with 'snn train --resume \($0)'"
+          }
             ?? "; no checkpoint written (use --checkpoint FILE)"))
     }
   }
 
   static func epochLine(_ record: EpochRecord, epochs: Int) -> String {
-    var line = "epoch \(record.epoch)/\(epochs)  train loss " + Format.fixed(record.train.loss, digits: 4)
+    var line =
+      "epoch \(record.epoch)/\(epochs)  train loss " + Format.fixed(record.train.loss, digits: 4)
       + " acc " + Format.fixed(100 * record.train.accuracy, digits: 2) + "%"
     if let test = record.test {
-      line += "  test loss " + Format.fixed(test.loss, digits: 4) + " acc " + Format.fixed(100 * test.accuracy, digits: 2) + "%"
+      line +=
+        "  test loss " + Format.fixed(test.loss, digits: 4) + " acc "
+        + Format.fixed(100 * test.accuracy, digits: 2) + "%"
     }
     if let rate = (record.test ?? record.train).meanFiringRate {
       line += "  rate " + Format.fixed(rate, digits: 4)
@@ -413,18 +481,25 @@ struct TrainCommand: Command {
         + Format.grouped(Int(s.trainSamplesPerSecond.rounded())) + " training samples/s",
     ]
     if let train = s.finalTrain {
-      lines.append("train loss " + Format.fixed(train.loss, digits: 4) + ", accuracy " + Format.fixed(100 * train.accuracy, digits: 2) + "%")
+      lines.append(
+        "train loss " + Format.fixed(train.loss, digits: 4) + ", accuracy "
+          + Format.fixed(100 * train.accuracy, digits: 2) + "%")
     }
     if let test = s.finalTest {
-      lines.append("test  loss " + Format.fixed(test.loss, digits: 4) + ", accuracy " + Format.fixed(100 * test.accuracy, digits: 2) + "%")
+      lines.append(
+        "test  loss " + Format.fixed(test.loss, digits: 4) + ", accuracy "
+          + Format.fixed(100 * test.accuracy, digits: 2) + "%")
     }
     if let counted = s.countedPass, let rate = counted.meanFiringRate {
       var line = "mean firing rate " + Format.fixed(rate, digits: 4) + " spikes/neuron/step"
-      if let ops = counted.synapticOperationsPerSample { line += ", " + Format.compact(ops) + " synaptic ops/sample" }
+      if let ops = counted.synapticOperationsPerSample {
+        line += ", " + Format.compact(ops) + " synaptic ops/sample"
+      }
       lines.append(line)
     }
     lines.append(
-      Format.grouped(s.parameterCount) + " parameters, " + Format.compact(Double(s.analysis.macsPerStep))
+      Format.grouped(s.parameterCount) + " parameters, "
+        + Format.compact(Double(s.analysis.macsPerStep))
         + " dense MACs per step")
     for (key, value) in s.extra { lines.append("\(key): \(value)") }
     if let checkpoint { lines.append("checkpoint: \(checkpoint)") }

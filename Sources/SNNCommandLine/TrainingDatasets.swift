@@ -65,7 +65,9 @@ public final class TrainingDatasetCatalog: Sendable {
   }
 
   /// The entry named `name`; the error lists the known names.
-  public func lookup(_ name: String, field: String = "--dataset") throws(ConfigurationError) -> TrainingDatasetEntry {
+  public func lookup(_ name: String, field: String = "--dataset") throws(ConfigurationError)
+    -> TrainingDatasetEntry
+  {
     guard let entry = entries.first(where: { $0.name == name }) else {
       throw .unknown(field: "dataset (\(field))", value: name, allowed: names)
     }
@@ -100,6 +102,8 @@ public final class TrainingDatasetCatalog: Sendable {
 /// The data folder: `--data`, else `SNN_DATA`, else `~/.snn/data`.
 func resolveDataRoot(_ given: String?, environment: [String: String]) -> String {
   if let given { return given }
-  if let fromEnvironment = environment["SNN_DATA"], !fromEnvironment.isEmpty { return fromEnvironment }
+  if let fromEnvironment = environment["SNN_DATA"], !fromEnvironment.isEmpty {
+    return fromEnvironment
+  }
   return (environment["HOME"] ?? ".") + "/.snn/data"
 }

@@ -1,12 +1,13 @@
+import SNN
+import Synchronization
+
+@testable import SNNCommandLine
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import SNN
-import Synchronization
-
-@testable import SNNCommandLine
 
 /// The global step at which the test method raises SIGINT (−1: never), to exercise the
 /// Ctrl-C path of `snn train` for real.
@@ -36,14 +37,17 @@ final class CommandTestMethod: TrainingMethod {
   static let other = TrainingMethodDescriptor(
     name: "test-other", summary: "another test method", backend: .event,
     options: [
-      MethodOption(name: "variant", valueName: "M|S", help: "Variant.", kind: .choice(["M", "S"]), defaultValue: "M")
+      MethodOption(
+        name: "variant", valueName: "M|S", help: "Variant.", kind: .choice(["M", "S"]),
+        defaultValue: "M")
     ]
   ) { setup in try CommandTestMethod(setup) }
 
   init(_ setup: MethodSetup) throws {
     let layer = setup.analysis.layers[0]
     guard setup.analysis.layers.count == 1 else {
-      throw ConfigurationError.invalid(field: "--model", value: setup.model.notation, expected: "one linear layer")
+      throw ConfigurationError.invalid(
+        field: "--model", value: setup.model.notation, expected: "one linear layer")
     }
     inputCount = layer.input.elementCount
     classCount = layer.output.elementCount
@@ -95,7 +99,8 @@ final class CommandTestMethod: TrainingMethod {
         parameters[1].gradients[k] += d
       }
     }
-    return BatchMetrics(sampleCount: batch.count, lossSum: loss, correctCount: correct, operations: counter)
+    return BatchMetrics(
+      sampleCount: batch.count, lossSum: loss, correctCount: correct, operations: counter)
   }
 
   func trainBatch(_ batch: Batch, context: StepContext) throws -> BatchMetrics {
@@ -129,9 +134,13 @@ final class CommandTestMethod: TrainingMethod {
     var p = parameters
     try p.load(state.blobs)
     var o = optimizer
-    try o.restore(blobs: state.blobs, json: state.json["optimizer"] ?? .null, field: "header.method_state.optimizer")
+    try o.restore(
+      blobs: state.blobs, json: state.json["optimizer"] ?? .null,
+      field: "header.method_state.optimizer")
     guard let steps = state.json["steps"]?.intValue else {
-      throw CheckpointError(.invalidHeader, field: "header.method_state.steps", expected: "an integer", found: "nothing")
+      throw CheckpointError(
+        .invalidHeader, field: "header.method_state.steps", expected: "an integer", found: "nothing"
+      )
     }
     parameters = p
     optimizer = o
@@ -151,7 +160,8 @@ func blobs(_ split: TrainingDatasetEntry.Split) throws -> InMemoryDataset {
     labels.append(k)
   }
   return try InMemoryDataset(
-    name: "blobs", sampleShape: SampleShape(feature: FeatureShape(channels: 1, height: 2, width: 2)),
+    name: "blobs",
+    sampleShape: SampleShape(feature: FeatureShape(channels: 1, height: 2, width: 2)),
     classCount: 3, inputs: inputs, labels: labels)
 }
 

@@ -1,12 +1,13 @@
+import SNN
+import Testing
+
+@testable import SNNCommandLine
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import SNN
-import Testing
-
-@testable import SNNCommandLine
 
 /// `snn train` and `snn evaluate` end to end, with a test method and dataset registered.
 /// Serialized: the tests share the registry, the dataset catalog and the SIGINT handler.
@@ -37,7 +38,8 @@ import Testing
   @Test func helpListsMethodOptionsWithTheirOwners() {
     let r = run(["train", "--help"])
     #expect(r.code == 0)
-    #expect(r.out.contains("--dropout P") && r.out.contains("[test-softmax] Input dropout probability."))
+    #expect(
+      r.out.contains("--dropout P") && r.out.contains("[test-softmax] Input dropout probability."))
     #expect(r.out.contains("--variant M|S") && r.out.contains("[test-other]"))
     #expect(r.out.contains("blobs"))
   }
@@ -49,7 +51,10 @@ import Testing
     let r = run(["train"] + common + ["--checkpoint", path, "--json"])
     #expect(r.code == 0, "\(r.err)")
     let summary = try JSONValue.parse(r.out)
-    for key in ["test_accuracy", "train_accuracy", "epochs", "wall_seconds", "train_samples_per_second", "mean_firing_rate", "extra"] {
+    for key in [
+      "test_accuracy", "train_accuracy", "epochs", "wall_seconds", "train_samples_per_second",
+      "mean_firing_rate", "extra",
+    ] {
       #expect(summary[key] != nil, "missing \(key)")
     }
     #expect(summary["test_accuracy"]!.doubleValue! >= 0.9)
@@ -65,7 +70,8 @@ import Testing
     #expect(evaluation["test_accuracy"]?.doubleValue == summary["test_accuracy"]?.doubleValue)
     #expect(evaluation["test_loss"]?.doubleValue == summary["test_loss"]?.doubleValue)
     #expect(evaluation["mean_firing_rate"]?.doubleValue == summary["mean_firing_rate"]?.doubleValue)
-    #expect(evaluation["test_samples"]?.intValue == 60 && evaluation["epochs_completed"]?.intValue == 3)
+    #expect(
+      evaluation["test_samples"]?.intValue == 60 && evaluation["epochs_completed"]?.intValue == 3)
 
     let text = run(["evaluate", "--checkpoint", path, "--quiet"])
     #expect(text.code == 0 && text.out.contains("test blobs (60 samples): accuracy"))
@@ -105,8 +111,15 @@ import Testing
     let dir = temporaryDirectory("conflict")
     defer { rmdir(dir) }
     let path = dir + "/a.ckpt"
-    #expect(run(["train"] + common + ["--epochs", "1", "--checkpoint", path, "--quiet"]).code == ExitCode.usage)  // repeated
-    #expect(run(["train"] + Array(common.dropLast(8)) + ["--epochs", "1", "--batch", "32", "--lr", "0.5", "--checkpoint", path, "--quiet"]).code == 0)
+    #expect(
+      run(["train"] + common + ["--epochs", "1", "--checkpoint", path, "--quiet"]).code
+        == ExitCode.usage)  // repeated
+    #expect(
+      run(
+        ["train"] + Array(common.dropLast(8)) + [
+          "--epochs", "1", "--batch", "32", "--lr", "0.5", "--checkpoint", path, "--quiet",
+        ]
+      ).code == 0)
     var r = run(["train", "--resume", path, "--lr", "0.3"])
     #expect(r.code == ExitCode.usage)
     #expect(r.err.contains("invalid value for '--lr': '0.3' (expected 0.5, the value in \(path)"))
@@ -123,7 +136,9 @@ import Testing
 
   @Test func optionErrorsNameTheOption() {
     func error(_ extra: [String], base: [String]? = nil) -> String {
-      let r = run(["train"] + (base ?? ["--method", "test-softmax", "--dataset", "blobs", "--model", "4-3"]) + extra)
+      let r = run(
+        ["train"] + (base ?? ["--method", "test-softmax", "--dataset", "blobs", "--model", "4-3"])
+          + extra)
       #expect(r.code != 0)
       return r.err
     }
@@ -132,15 +147,22 @@ import Testing
     #expect(error(["--optimizer", "adam", "--momentum", "0.5"]).contains("'--momentum'"))
     #expect(error(["--optimizer", "rmsprop"]).contains("'--optimizer': 'rmsprop'"))
     #expect(error(["--dropout", "2"]).contains("'--dropout'"))
-    #expect(error(["--variant", "M"]).contains("'--variant' is an option of test-other, not of test-softmax"))
+    #expect(
+      error(["--variant", "M"]).contains(
+        "'--variant' is an option of test-other, not of test-softmax"))
     #expect(error(["--T", "0"]).contains("'--T'"))
     #expect(error(["--lr", "-1"]).contains("'--lr'"))
-    #expect(error(["--epochs", "5", "--schedule", "step", "--milestones", "3,2"]).contains("milestones"))
-    let model = error([], base: ["--method", "test-softmax", "--dataset", "blobs", "--model", "5-3"])
+    #expect(
+      error(["--epochs", "5", "--schedule", "step", "--milestones", "3,2"]).contains("milestones"))
+    let model = error(
+      [], base: ["--method", "test-softmax", "--dataset", "blobs", "--model", "5-3"])
     #expect(model.contains("'--model'") && model.contains("first number is the input size"))
-    let classes = error([], base: ["--method", "test-softmax", "--dataset", "blobs", "--model", "4-10"])
+    let classes = error(
+      [], base: ["--method", "test-softmax", "--dataset", "blobs", "--model", "4-10"])
     #expect(classes.contains("--model") && classes.contains("3 outputs"))
-    let mnist = run(["train", "--method", "test-softmax", "--dataset", "mnist", "--model", "mlp", "--quiet"])
+    let mnist = run([
+      "train", "--method", "test-softmax", "--dataset", "mnist", "--model", "mlp", "--quiet",
+    ])
     #expect(mnist.code == ExitCode.usage && mnist.err.contains("not connected"))
     #expect(error([], base: ["--method", "test-softmax"]).contains("'--dataset'"))
     let missing = run(["evaluate", "--checkpoint", "/nonexistent/x.ckpt"])

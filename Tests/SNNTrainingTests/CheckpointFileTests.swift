@@ -1,22 +1,26 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 import SNNBase
 import Testing
 
 @testable import SNNTraining
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 @Suite struct CheckpointFileTests {
   let header: JSONValue = [
-    "format": "test", "epoch": 3, "loss": JSONValue(0.1 + 0.2), "names": ["a", "b"], "nested": ["x": nil],
+    "format": "test", "epoch": 3, "loss": JSONValue(0.1 + 0.2), "names": ["a", "b"],
+    "nested": ["x": nil],
   ]
   let blobs = [
     TensorBlob(name: "param/w", shape: [2, 3], values: [1, -2, .pi, -0.0, .nan, .infinity]),
     TensorBlob(name: "scalar", shape: [], values: [42]),
     TensorBlob(name: "empty", shape: [0, 5], values: []),
-    TensorBlob(name: "ünïcode/Δ", shape: [4], values: [Float.leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e-40, 7]),
+    TensorBlob(
+      name: "ünïcode/Δ", shape: [4],
+      values: [Float.leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e-40, 7]),
   ]
 
   func decodeError(_ bytes: [UInt8]) -> CheckpointError? {
@@ -69,7 +73,9 @@ import Testing
     var entries: [String] = []
     if let d = opendir(dir) {
       while let e = readdir(d) {
-        let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let name = withUnsafeBytes(of: e.pointee.d_name) {
+          String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+        }
         if name != "." && name != ".." { entries.append(name) }
       }
       closedir(d)
@@ -115,7 +121,9 @@ import Testing
         case 12..<20: expected = [.truncated, .trailingData, .invalidHeader]
         default: expected = [.checksumMismatch]
         }
-        #expect(error.map { expected.contains($0.kind) } == true, "byte \(offset) ^ \(mask): \(String(describing: error))")
+        #expect(
+          error.map { expected.contains($0.kind) } == true,
+          "byte \(offset) ^ \(mask): \(String(describing: error))")
       }
     }
   }
@@ -125,7 +133,9 @@ import Testing
     bytes[8] = 2
     let version = decodeError(bytes)
     #expect(version?.kind == .unsupportedVersion && version?.found == "2" && version?.offset == 8)
-    #expect(version?.description == "c.ckpt: unsupported checkpoint version at byte 8: version: expected 1, found 2")
+    #expect(
+      version?.description
+        == "c.ckpt: unsupported checkpoint version at byte 8: version: expected 1, found 2")
 
     bytes = CheckpointFile.encode(header: header, blobs: blobs)
     bytes[100] ^= 1

@@ -8,7 +8,10 @@ import Testing
   let nmnist = FeatureShape(channels: 2, height: 34, width: 34)
 
   /// Expects a configuration error whose text contains every fragment.
-  func expectError(_ fragments: [String], _ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
+  func expectError(
+    _ fragments: [String], _ body: () throws -> Void,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     do {
       try body()
       Issue.record("expected an error containing \(fragments)", sourceLocation: sourceLocation)
@@ -34,7 +37,8 @@ import Testing
         "15×24×24", "15×12×12", "40×8×8", "40×4×4", "640×1×1", "300×1×1", "10×1×1",
       ])
     #expect(a.layers.map(\.name) == ["conv1", "conv2", "fc3", "fc4"])
-    #expect(a.layers.map(\.weightShape) == [[15, 1, 5, 5], [40, 15, 5, 5], [300, 640], [10, 300]])
+    #expect(
+      a.layers.map(\.weightShape) == [[15, 1, 5, 5], [40, 15, 5, 5], [300, 640], [10, 300]])
     #expect(a.layers.map(\.isReadout) == [false, false, false, true])
     #expect(a.layers.map(\.fanIn) == [25, 375, 640, 300])
     // conv1 15·24·24·1·25, conv2 40·8·8·15·25, fc3 640·300, fc4 300·10.
@@ -69,24 +73,33 @@ import Testing
 
   @Test func paddedAndStridedNotations() throws {
     let fmnist = try ModelSpec.parse("32C5p2-AP2-64C5p2-AP2-1024-10", input: mnist).analyze()
-    #expect(fmnist.stages.map(\.output.description).prefix(4) == ["32×28×28", "32×14×14", "64×14×14", "64×7×7"])
+    #expect(
+      fmnist.stages.map(\.output.description).prefix(4) == [
+        "32×28×28", "32×14×14", "64×14×14", "64×7×7",
+      ])
     #expect(fmnist.layers[2].weightShape == [1024, 3136])
 
     let n = try ModelSpec.parse("12C5p1-AP2-64C5-AP2-10", input: nmnist).analyze()
-    #expect(n.stages.map(\.output.description) == ["12×32×32", "12×16×16", "64×12×12", "64×6×6", "2304×1×1", "10×1×1"])
+    #expect(
+      n.stages.map(\.output.description) == [
+        "12×32×32", "12×16×16", "64×12×12", "64×6×6", "2304×1×1", "10×1×1",
+      ])
     #expect(n.layers.map(\.weightShape) == [[12, 2, 5, 5], [64, 12, 5, 5], [10, 2304]])
 
     // SPIDE's convnet body without padding does not fit 28×28: 28 → 12 → 4, then a 5×5 kernel.
     expectError(["stage 3 (64C5)", "input 64×4×4", "kernel 5"]) {
       _ = try ModelSpec.parse("64C5s2-64C5s2-64C5", input: mnist)
     }
-    let body = try ModelSpec.parse("64C5s2-64C5s2-64C5", input: FeatureShape(channels: 1, height: 64, width: 64))
+    let body = try ModelSpec.parse(
+      "64C5s2-64C5s2-64C5", input: FeatureShape(channels: 1, height: 64, width: 64))
     let b = try body.analyze()
     #expect(b.stages.map(\.output.description) == ["64×30×30", "64×13×13", "64×9×9"])
     #expect(!b.endsWithLinear && b.layers.allSatisfy(\.isSpiking))
     #expect(body.notation == "64C5s2-64C5s2-64C5")
     // Stride and padding in either order, any case.
-    #expect(try ModelSpec.parse("64c5P2S2-10", input: mnist).stages[0] == .conv(outChannels: 64, kernel: 5, stride: 2, padding: 2))
+    #expect(
+      try ModelSpec.parse("64c5P2S2-10", input: mnist).stages[0]
+        == .conv(outChannels: 64, kernel: 5, stride: 2, padding: 2))
     #expect(try ModelSpec.parse("16C3-MP2-10", input: mnist).stages[1] == .maxPool(2))
   }
 
@@ -97,7 +110,9 @@ import Testing
     #expect(a.layers.map(\.output.description) == ["64×14×14", "64×7×7", "64×7×7", "10×1×1"])
     #expect(a.feedbacks.count == 1)
     #expect(a.feedbacks[0].weightShape == [64, 64, 3, 3])
-    #expect(a.feedbacks[0].source.description == "64×7×7" && a.feedbacks[0].target.description == "64×14×14")
+    #expect(
+      a.feedbacks[0].source.description == "64×7×7"
+        && a.feedbacks[0].target.description == "64×14×14")
     #expect(a.feedbacks[0].macsPerStep == 64 * 7 * 7 * 64 * 9)
     #expect(a.parameterLayout.last?.name == "feedback1.weight")
     #expect(spide.notation == "64C5s2p2-64C5s2p2-64C5p2-10+FB3to1:T3s2p1o1")
@@ -149,7 +164,8 @@ import Testing
     #expect(try ModelSpec.parse("mlp", input: mnist).notation == "784-800-10")
     #expect(try ModelSpec.parse("mlp", input: nmnist).notation == "2312-800-10")
     #expect(try ModelSpec.parse("conv", input: mnist).notation == "15C5-AP2-40C5-AP2-300-10")
-    #expect(try ModelSpec.parse("conv", input: nmnist).analyze().stages[3].output.description == "40×5×5")
+    #expect(
+      try ModelSpec.parse("conv", input: nmnist).analyze().stages[3].output.description == "40×5×5")
   }
 
   @Test func inputShapeSources() throws {
@@ -157,23 +173,33 @@ import Testing
     expectError(["input prefix 2×34×34", "1×28×28"]) {
       _ = try ModelSpec.parse("2x34x34:12C5p1-AP2-10", input: mnist)
     }
-    expectError(["model input shape", "CxHxW"]) { _ = try ModelSpec.parse("15C5-AP2-10", input: nil) }
-    expectError(["input prefix '2x34'", "CxHxW"]) { _ = try ModelSpec.parse("2x34:15C5-10", input: nil) }
+    expectError(["model input shape", "CxHxW"]) {
+      _ = try ModelSpec.parse("15C5-AP2-10", input: nil)
+    }
+    expectError(["input prefix '2x34'", "CxHxW"]) {
+      _ = try ModelSpec.parse("2x34:15C5-10", input: nil)
+    }
   }
 
   @Test func notationErrorsNameTheStage() {
     expectError(["--model", "'15X5' (stage 1", "a stage such as"]) {
       _ = try ModelSpec.parse("15X5-AP2-10", input: mnist, field: "--model")
     }
-    expectError(["'AP2' (stage 3) after a linear layer"]) { _ = try ModelSpec.parse("15C5-300-AP2-10", input: mnist) }
+    expectError(["'AP2' (stage 3) after a linear layer"]) {
+      _ = try ModelSpec.parse("15C5-300-AP2-10", input: mnist)
+    }
     expectError(["stage 2 (AP8)", "pool window no larger than the input"]) {
       _ = try ModelSpec.parse("15C5s4-AP8-10", input: mnist)
     }
-    expectError(["stage 1 (15C5p5)", "padding"]) { _ = try ModelSpec.parse("15C5p5-10", input: mnist) }
+    expectError(["stage 1 (15C5p5)", "padding"]) {
+      _ = try ModelSpec.parse("15C5p5-10", input: mnist)
+    }
     expectError(["'15C5s2s3'"]) { _ = try ModelSpec.parse("15C5s2s3-10", input: mnist) }
     expectError(["'0'"]) { _ = try ModelSpec.parse("784-0-10", input: mnist) }
     expectError(["empty model"]) { _ = try ModelSpec.parse("  ", input: mnist) }
-    expectError(["starts with a plain number"]) { _ = try ModelSpec.parse("784-15C5-10", input: mnist) }
+    expectError(["starts with a plain number"]) {
+      _ = try ModelSpec.parse("784-15C5-10", input: mnist)
+    }
     expectError(["at least one layer"]) { _ = try ModelSpec.parse("784", input: mnist) }
   }
 
@@ -181,11 +207,18 @@ import Testing
     let noFlatten = ModelSpec(input: mnist, stages: [.linear(outFeatures: 10)])
     expectError(["stage 1 (10)", "flatten"]) { try noFlatten.validate() }
     let convAfterFlatten = ModelSpec(
-      input: mnist, stages: [.flatten, .linear(outFeatures: 10), .conv(outChannels: 1, kernel: 1, stride: 1, padding: 0)])
+      input: mnist,
+      stages: [
+        .flatten, .linear(outFeatures: 10), .conv(outChannels: 1, kernel: 1, stride: 1, padding: 0),
+      ])
     expectError(["stage 3", "after flatten"]) { try convAfterFlatten.validate() }
-    let huge = ModelSpec(input: mnist, stages: [.flatten, .linear(outFeatures: 1 << 20), .linear(outFeatures: 1 << 20)])
+    let huge = ModelSpec(
+      input: mnist,
+      stages: [.flatten, .linear(outFeatures: 1 << 20), .linear(outFeatures: 1 << 20)])
     expectError(["stage 3", "at most"]) { try huge.validate() }
-    let zero = ModelSpec(input: FeatureShape(channels: 0, height: 28, width: 28), stages: [.flatten, .linear(outFeatures: 10)])
+    let zero = ModelSpec(
+      input: FeatureShape(channels: 0, height: 28, width: 28),
+      stages: [.flatten, .linear(outFeatures: 10)])
     expectError(["model input", "channels"]) { try zero.validate() }
     expectError(["no stages"]) { try ModelSpec(input: mnist, stages: []).validate() }
   }

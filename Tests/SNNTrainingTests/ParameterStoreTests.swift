@@ -8,7 +8,11 @@ import Testing
 
   @Test func layoutFollowsTheModel() throws {
     let store = try ParameterStore(model: ModelSpec.parse("conv", input: mnist), seed: 1)
-    #expect(store.names == ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc3.weight", "fc3.bias", "fc4.weight", "fc4.bias"])
+    #expect(
+      store.names == [
+        "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc3.weight", "fc3.bias",
+        "fc4.weight", "fc4.bias",
+      ])
     #expect(store["conv2.weight"].shape == [40, 15, 5, 5])
     #expect(store["conv2.weight"].group == .weight && store["conv2.bias"].group == .bias)
     #expect(store["fc3.bias"].values.allSatisfy { $0 == 0 })
@@ -27,7 +31,9 @@ import Testing
     #expect(a["conv1.weight"].values != c["conv1.weight"].values)
     // Adding a parameter in front does not change any other parameter's values.
     var d = ParameterStore()
-    d.add(ParameterDescriptor(name: "lif1.b", shape: [1], group: .neuron, initializer: .constant(-1.3863)), seed: 42)
+    d.add(
+      ParameterDescriptor(
+        name: "lif1.b", shape: [1], group: .neuron, initializer: .constant(-1.3863)), seed: 42)
     for p in try spec.analyze().parameterLayout { d.add(p, seed: 42) }
     for p in a.parameters { #expect(d[p.name].values == p.values) }
     #expect(d["lif1.b"].values == [-1.3863])
@@ -37,14 +43,16 @@ import Testing
     let store = try ParameterStore(model: ModelSpec.parse("conv", input: mnist), seed: 3)
     let w = store["fc3.weight"].values  // 192,000 values, fan-in 640
     let mean = w.reduce(0.0) { $0 + Double($1) } / Double(w.count)
-    let variance = w.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(w.count)
+    let variance =
+      w.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(w.count)
     let expected = (2.0 / 640).squareRoot()
     #expect(abs(mean) < 0.01 * expected * 10)
     #expect(abs(variance.squareRoot() / expected - 1) < 0.01)
 
     var values = [Float](repeating: 0, count: 100_000)
     var g = Xoshiro256StarStar(seed: 5)
-    ParameterInitializer.kaimingUniform(gain: (1.0 / 3).squareRoot(), mode: .fanIn).fill(&values, fanIn: 100, fanOut: 1, using: &g)
+    ParameterInitializer.kaimingUniform(gain: (1.0 / 3).squareRoot(), mode: .fanIn).fill(
+      &values, fanIn: 100, fanOut: 1, using: &g)
     #expect(values.allSatisfy { abs($0) <= 0.1 })  // bound 1/√fanIn
     #expect(values.max()! > 0.099 && values.min()! < -0.099)
   }
@@ -70,7 +78,8 @@ import Testing
     #expect(store == before)  // nothing half-loaded
 
     blobs = source.blobs()
-    blobs[1] = TensorBlob(name: blobs[1].name, shape: [3, 10], values: [Float](repeating: 0, count: 30))
+    blobs[1] = TensorBlob(
+      name: blobs[1].name, shape: [3, 10], values: [Float](repeating: 0, count: 30))
     do {
       try store.load(blobs)
       Issue.record("expected an error")
@@ -89,8 +98,11 @@ import Testing
 
   @Test func gradientNormAndScaling() {
     var store = ParameterStore()
-    store.add(ParameterDescriptor(name: "a", shape: [2], group: .weight, initializer: .zeros), values: [0, 0])
-    store.add(ParameterDescriptor(name: "b", shape: [1], group: .bias, initializer: .zeros), values: [0])
+    store.add(
+      ParameterDescriptor(name: "a", shape: [2], group: .weight, initializer: .zeros),
+      values: [0, 0])
+    store.add(
+      ParameterDescriptor(name: "b", shape: [1], group: .bias, initializer: .zeros), values: [0])
     store[0].gradients = [3, 0]
     store[1].gradients = [4]
     #expect(store.gradientNorm() == 5)
@@ -105,8 +117,10 @@ import Testing
   /// One scalar weight in group `weight` (value 1) and one in group `bias` (value 1).
   func store(gradient: Float = 0.5) -> ParameterStore {
     var s = ParameterStore()
-    s.add(ParameterDescriptor(name: "w", shape: [1], group: .weight, initializer: .zeros), values: [1])
-    s.add(ParameterDescriptor(name: "b", shape: [1], group: .bias, initializer: .zeros), values: [1])
+    s.add(
+      ParameterDescriptor(name: "w", shape: [1], group: .weight, initializer: .zeros), values: [1])
+    s.add(
+      ParameterDescriptor(name: "b", shape: [1], group: .bias, initializer: .zeros), values: [1])
     s[0].gradients = [gradient]
     s[1].gradients = [gradient]
     return s
@@ -115,7 +129,8 @@ import Testing
   @Test func sgdWithMomentumAndWeightDecay() {
     var s = store()
     var o = ParameterOptimizer(
-      settings: OptimizerSettings(kind: .sgd, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01), parameters: s)
+      settings: OptimizerSettings(kind: .sgd, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01),
+      parameters: s)
     o.step(&s, learningRate: 0.1)
     // d = 0.5 + 0.01·1 = 0.51; b = 0.51; w = 1 − 0.051.
     #expect(abs(s[0].values[0] - 0.949) < 1e-6)
@@ -127,14 +142,16 @@ import Testing
 
     var n = store()
     var nesterov = ParameterOptimizer(
-      settings: OptimizerSettings(kind: .sgd, learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01),
+      settings: OptimizerSettings(
+        kind: .sgd, learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01),
       parameters: n)
     nesterov.step(&n, learningRate: 0.1)
     // b = 0.51; d = 0.51 + 0.9·0.51 = 0.969.
     #expect(abs(n[0].values[0] - 0.9031) < 1e-6)
 
     var plain = store()
-    var p = ParameterOptimizer(settings: OptimizerSettings(kind: .sgd, learningRate: 0.1, momentum: 0), parameters: plain)
+    var p = ParameterOptimizer(
+      settings: OptimizerSettings(kind: .sgd, learningRate: 0.1, momentum: 0), parameters: plain)
     p.step(&plain, learningRate: 0.2)
     #expect(abs(plain[0].values[0] - 0.9) < 1e-6)
     #expect(p.stateBlobs.isEmpty)
@@ -142,12 +159,16 @@ import Testing
 
   @Test func adamAndAdamW() {
     var s = store()
-    var adam = ParameterOptimizer(settings: OptimizerSettings(kind: .adam, learningRate: 0.001, weightDecay: 0.01), parameters: s)
+    var adam = ParameterOptimizer(
+      settings: OptimizerSettings(kind: .adam, learningRate: 0.001, weightDecay: 0.01),
+      parameters: s)
     adam.step(&s, learningRate: 0.001)
     // First bias-corrected step moves by lr·d/(|d| + ε) ≈ lr.
     #expect(abs(s[0].values[0] - 0.999) < 1e-6)
     var w = store()
-    var adamw = ParameterOptimizer(settings: OptimizerSettings(kind: .adamw, learningRate: 0.001, weightDecay: 0.01), parameters: w)
+    var adamw = ParameterOptimizer(
+      settings: OptimizerSettings(kind: .adamw, learningRate: 0.001, weightDecay: 0.01),
+      parameters: w)
     adamw.step(&w, learningRate: 0.001)
     let decayed: Float = 1 - 0.001 * 0.01 - 0.001
     #expect(abs(w[0].values[0] - decayed) < 1e-6)
@@ -158,17 +179,20 @@ import Testing
     adamw.step(&w, learningRate: 0.001)
     let m = 0.9 * (0.1 * 0.5) + 0.1 * -0.5
     let v = 0.999 * (0.001 * 0.25) + 0.001 * 0.25
-    let expected = Double(before) * (1 - 0.001 * 0.01)
+    let expected =
+      Double(before) * (1 - 0.001 * 0.01)
       - (0.001 / (1 - 0.81)) * m / ((v).squareRoot() / (1 - 0.998001).squareRoot() + 1e-8)
     #expect(abs(Double(w[0].values[0]) - expected) < 1e-6)
   }
 
   @Test func gradientClipping() {
     var s = ParameterStore()
-    s.add(ParameterDescriptor(name: "w", shape: [2], group: .bias, initializer: .zeros), values: [0, 0])
+    s.add(
+      ParameterDescriptor(name: "w", shape: [2], group: .bias, initializer: .zeros), values: [0, 0])
     s[0].gradients = [3, 4]
     var o = ParameterOptimizer(
-      settings: OptimizerSettings(kind: .sgd, learningRate: 1, momentum: 0, gradientClipNorm: 1), parameters: s)
+      settings: OptimizerSettings(kind: .sgd, learningRate: 1, momentum: 0, gradientClipNorm: 1),
+      parameters: s)
     let norm = o.step(&s, learningRate: 1)
     #expect(norm == 5)
     #expect(abs(s[0].values[0] + 0.6) < 1e-5 && abs(s[0].values[1] + 0.8) < 1e-5)
@@ -224,7 +248,8 @@ import Testing
       #expect(error.kind == .missingBlob && error.field == "blob 'optimizer/b.momentum'")
     }
     do {
-      try sgd.restore(blobs: other.stateBlobs + adam.stateBlobs, json: other.stateJSON, field: "opt")
+      try sgd.restore(
+        blobs: other.stateBlobs + adam.stateBlobs, json: other.stateJSON, field: "opt")
       Issue.record("expected an error")
     } catch {
       #expect(error.kind == .unexpectedBlob)
@@ -236,7 +261,8 @@ import Testing
     #expect(cosine.learningRate(epoch: 0, of: 10, step: 500) == 0.1)
     #expect(abs(cosine.learningRate(epoch: 5, of: 10, step: 500) - 0.05) < 1e-15)
     #expect(cosine.learningRate(epoch: 9, of: 10, step: 500) < 0.003)
-    let step = OptimizerSettings(learningRate: 0.1, schedule: .step(milestones: [20, 40], gamma: 0.1))
+    let step = OptimizerSettings(
+      learningRate: 0.1, schedule: .step(milestones: [20, 40], gamma: 0.1))
     #expect(step.learningRate(epoch: 19, of: 60, step: 0) == 0.1)
     #expect(abs(step.learningRate(epoch: 20, of: 60, step: 0) - 0.01) < 1e-15)
     #expect(abs(step.learningRate(epoch: 59, of: 60, step: 0) - 0.001) < 1e-15)
@@ -248,18 +274,27 @@ import Testing
 
   @Test func settingsValidateAndRoundTrip() throws {
     let settings = OptimizerSettings(
-      kind: .adamw, learningRate: 5e-4, weightDecay: 5e-4, schedule: .step(milestones: [3, 6], gamma: 0.5),
+      kind: .adamw, learningRate: 5e-4, weightDecay: 5e-4,
+      schedule: .step(milestones: [3, 6], gamma: 0.5),
       warmupSteps: 10, gradientClipNorm: 1, weightDecayGroups: [.weight, .normalization])
     try settings.validate(epochs: 10)
-    #expect(try OptimizerSettings(json: JSONValue.parse(settings.json.description), field: "o") == settings)
-    #expect(throws: ConfigurationError.self) { try OptimizerSettings(learningRate: 0).validate(epochs: 1) }
-    #expect(throws: ConfigurationError.self) { try OptimizerSettings(momentum: 1).validate(epochs: 1) }
+    #expect(
+      try OptimizerSettings(json: JSONValue.parse(settings.json.description), field: "o")
+        == settings)
+    #expect(throws: ConfigurationError.self) {
+      try OptimizerSettings(learningRate: 0).validate(epochs: 1)
+    }
+    #expect(throws: ConfigurationError.self) {
+      try OptimizerSettings(momentum: 1).validate(epochs: 1)
+    }
     #expect(throws: ConfigurationError.self) {
       try OptimizerSettings(schedule: .step(milestones: [5, 3], gamma: 0.1)).validate(epochs: 10)
     }
     #expect(throws: ConfigurationError.self) {
       try OptimizerSettings(schedule: .step(milestones: [], gamma: 0.1)).validate(epochs: 10)
     }
-    #expect(throws: ConfigurationError.self) { try OptimizerSettings(kind: .adam, nesterov: true).validate(epochs: 1) }
+    #expect(throws: ConfigurationError.self) {
+      try OptimizerSettings(kind: .adam, nesterov: true).validate(epochs: 1)
+    }
   }
 }

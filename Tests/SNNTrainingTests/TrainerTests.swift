@@ -1,12 +1,13 @@
+import SNNBase
+import Testing
+
+@testable import SNNTraining
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import SNNBase
-import Testing
-
-@testable import SNNTraining
 
 @Suite struct TrainerTests {
   @Test func epochOrderIsAPureFunctionOfSeedAndEpoch() {
@@ -24,7 +25,8 @@ import Testing
     let configuration = try softmaxConfiguration(epochs: 5)
     let method = try makeSoftmax(configuration, train)
     let before = try Trainer.evaluate(method: method, dataset: test, batchSize: 32, seed: 11)
-    let trainer = try Trainer(configuration: configuration, method: method, trainSet: train, testSet: test)
+    let trainer = try Trainer(
+      configuration: configuration, method: method, trainSet: train, testSet: test)
     var batchEvents = 0
     var epochEvents = 0
     trainer.observer = { event in
@@ -47,20 +49,25 @@ import Testing
     let again = try Trainer.evaluate(method: method, dataset: test, batchSize: 32, seed: 11)
     #expect(again.isBitIdentical(to: last.test!))
     // Learning rates follow the cosine schedule.
-    #expect(summary.history.map(\.learningRate) == (0..<5).map { configuration.optimizer.learningRate(epoch: $0, of: 5, step: .max) })
+    #expect(
+      summary.history.map(\.learningRate)
+        == (0..<5).map { configuration.optimizer.learningRate(epoch: $0, of: 5, step: .max) })
   }
 
   @Test func summaryHasTheDocumentedKeys() throws {
     let (train, test) = try makeBlobs()
     let configuration = try softmaxConfiguration(epochs: 2)
     let trainer = try Trainer(
-      configuration: configuration, method: try makeSoftmax(configuration, train), trainSet: train, testSet: test)
+      configuration: configuration, method: try makeSoftmax(configuration, train), trainSet: train,
+      testSet: test)
     let summary = try trainer.run()
     let json = summary.json
     for key in [
-      "method", "model", "dataset", "T", "epochs", "epochs_completed", "completed", "batch_size", "seed",
+      "method", "model", "dataset", "T", "epochs", "epochs_completed", "completed", "batch_size",
+      "seed",
       "optimizer", "method_options", "test_accuracy", "test_loss", "train_accuracy", "train_loss",
-      "wall_seconds", "train_seconds", "test_seconds", "train_samples_per_second", "mean_firing_rate",
+      "wall_seconds", "train_seconds", "test_seconds", "train_samples_per_second",
+      "mean_firing_rate",
       "firing_rates", "synaptic_operations_per_sample", "multiply_accumulates_per_sample",
       "parameter_count", "dense_macs_per_step", "peak_resident_bytes", "history", "extra",
     ] {
@@ -75,9 +82,12 @@ import Testing
     #expect(json["extra"]?["test_method_steps"]?.intValue == 20)
     // The firing rate is the test pass's spikes over neuron updates, counted by the method.
     let ops = summary.history.last!.test!.operations!
-    #expect(json["mean_firing_rate"]?.doubleValue == Double(ops.totalSpikes) / Double(ops.totalNeuronUpdates))
+    #expect(
+      json["mean_firing_rate"]?.doubleValue == Double(ops.totalSpikes)
+        / Double(ops.totalNeuronUpdates))
     #expect(json["firing_rates"]?["input"]?.doubleValue == json["mean_firing_rate"]?.doubleValue)
-    #expect(json["synaptic_operations_per_sample"]?.doubleValue == Double(ops.totalAccumulates) / 90)
+    #expect(
+      json["synaptic_operations_per_sample"]?.doubleValue == Double(ops.totalAccumulates) / 90)
     let epoch = json["history"]!.arrayValue![1]
     #expect(epoch["epoch"]?.intValue == 2)
     #expect(epoch["train_extra_per_sample"]?["positive_logits"] != nil)
@@ -93,23 +103,31 @@ import Testing
   ) throws -> (Trainer, RunSummary) {
     let (trainSet, testSet) = try makeBlobs()
     let trainer = try Trainer(
-      configuration: configuration, method: try makeSoftmax(configuration, trainSet), trainSet: trainSet,
+      configuration: configuration, method: try makeSoftmax(configuration, trainSet),
+      trainSet: trainSet,
       testSet: testSet, options: Trainer.Options(checkpointPath: path))
     if let stop { trainer.shouldStop = { stop(trainer) } }
     return (trainer, try trainer.run())
   }
 
-  func resume(_ configuration: RunConfiguration, from path: String) throws -> (Trainer, RunSummary) {
+  func resume(_ configuration: RunConfiguration, from path: String) throws -> (Trainer, RunSummary)
+  {
     let (trainSet, testSet) = try makeBlobs()
     let trainer = try Trainer(
-      configuration: configuration, method: try makeSoftmax(configuration, trainSet), trainSet: trainSet,
+      configuration: configuration, method: try makeSoftmax(configuration, trainSet),
+      trainSet: trainSet,
       testSet: testSet, options: Trainer.Options(checkpointPath: path))
     try trainer.restore(from: TrainingCheckpoint.read(path), path: path)
     return (trainer, try trainer.run())
   }
 
-  func expectIdentical(_ a: (Trainer, RunSummary), _ b: (Trainer, RunSummary), sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(a.0.method.exportState().isBitIdentical(to: b.0.method.exportState()), sourceLocation: sourceLocation)
+  func expectIdentical(
+    _ a: (Trainer, RunSummary), _ b: (Trainer, RunSummary),
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    #expect(
+      a.0.method.exportState().isBitIdentical(to: b.0.method.exportState()),
+      sourceLocation: sourceLocation)
     #expect(a.1.history.count == b.1.history.count, sourceLocation: sourceLocation)
     for (x, y) in zip(a.1.history, b.1.history) {
       #expect(x.isBitIdentical(to: y), "epoch \(x.epoch)", sourceLocation: sourceLocation)
@@ -121,13 +139,16 @@ import Testing
   func resumeAfterAnEpochIsBitIdentical(kind: OptimizerSettings.Kind) throws {
     let dir = temporaryDirectory("resume-epoch")
     defer { rmdir(dir) }
-    let optimizer = OptimizerSettings(kind: kind, learningRate: kind == .sgd ? 0.5 : 0.05, weightDecay: 1e-3)
+    let optimizer = OptimizerSettings(
+      kind: kind, learningRate: kind == .sgd ? 0.5 : 0.05, weightDecay: 1e-3)
     let configuration = try softmaxConfiguration(epochs: 4, optimizer: optimizer)
     let full = try train(configuration, path: dir + "/full.ckpt")
     let stopped = try train(configuration, path: dir + "/part.ckpt") { $0.epochsCompleted == 2 }
     #expect(!stopped.1.completed && stopped.1.epochsCompleted == 2)
     let checkpoint = try TrainingCheckpoint.read(dir + "/part.ckpt")
-    #expect(checkpoint.epochsCompleted == 2 && checkpoint.batchesCompleted == 0 && checkpoint.globalStep == 20)
+    #expect(
+      checkpoint.epochsCompleted == 2 && checkpoint.batchesCompleted == 0
+        && checkpoint.globalStep == 20)
     let resumed = try resume(configuration, from: dir + "/part.ckpt")
     #expect(resumed.1.completed)
     expectIdentical(full, resumed)
@@ -152,7 +173,9 @@ import Testing
     }
     #expect(!stopped.1.completed)
     let checkpoint = try TrainingCheckpoint.read(dir + "/part.ckpt")
-    #expect(checkpoint.epochsCompleted == 1 && checkpoint.batchesCompleted == 4 && checkpoint.globalStep == 14)
+    #expect(
+      checkpoint.epochsCompleted == 1 && checkpoint.batchesCompleted == 4
+        && checkpoint.globalStep == 14)
     #expect(checkpoint.currentEpoch.sampleCount == 128)
     let resumed = try resume(configuration, from: dir + "/part.ckpt")
     expectIdentical(full, resumed)
@@ -168,10 +191,13 @@ import Testing
     let full = try train(configuration, path: nil)
     _ = try train(configuration, path: dir + "/part.ckpt") { $0.epochsCompleted == 1 }
     var checkpoint = try TrainingCheckpoint.read(dir + "/part.ckpt")
-    checkpoint.methodState.generators = [("noise", RandomStreams.generator(configuration.seed, "test-softmax/noise"))]
+    checkpoint.methodState.generators = [
+      ("noise", RandomStreams.generator(configuration.seed, "test-softmax/noise"))
+    ]
     let (trainSet, testSet) = try makeBlobs()
     let trainer = try Trainer(
-      configuration: configuration, method: try makeSoftmax(configuration, trainSet), trainSet: trainSet, testSet: testSet)
+      configuration: configuration, method: try makeSoftmax(configuration, trainSet),
+      trainSet: trainSet, testSet: testSet)
     try trainer.restore(from: checkpoint)
     _ = try trainer.run()
     #expect(!trainer.method.exportState().isBitIdentical(to: full.0.method.exportState()))
@@ -187,7 +213,8 @@ import Testing
     other.batchSize = 16
     let (trainSet, testSet) = try makeBlobs()
     let trainer = try Trainer(
-      configuration: other, method: try makeSoftmax(other, trainSet), trainSet: trainSet, testSet: testSet)
+      configuration: other, method: try makeSoftmax(other, trainSet), trainSet: trainSet,
+      testSet: testSet)
     do {
       try trainer.restore(from: TrainingCheckpoint.read(dir + "/a.ckpt"), path: dir + "/a.ckpt")
       Issue.record("expected an error")
@@ -280,12 +307,15 @@ import Testing
     configuration.trainSampleLimit = 100
     configuration.testSampleLimit = 30
     let trainer = try Trainer(
-      configuration: configuration, method: try makeSoftmax(configuration, train), trainSet: train, testSet: test)
+      configuration: configuration, method: try makeSoftmax(configuration, train), trainSet: train,
+      testSet: test)
     #expect(trainer.batchesPerEpoch == 3)
     let summary = try trainer.run()
-    #expect(summary.history[0].train.sampleCount == 100 && summary.history[0].test!.sampleCount == 30)
+    #expect(
+      summary.history[0].train.sampleCount == 100 && summary.history[0].test!.sampleCount == 30)
     let dropping = try Trainer(
-      configuration: configuration, method: try makeSoftmax(configuration, train), trainSet: train, testSet: test,
+      configuration: configuration, method: try makeSoftmax(configuration, train), trainSet: train,
+      testSet: test,
       options: Trainer.Options(dropLastBatch: true))
     #expect(dropping.batchesPerEpoch == 2)
     #expect(try dropping.run().history[0].train.sampleCount == 80)
@@ -314,7 +344,9 @@ import Testing
       _ = try registry.lookup("bpt")
       Issue.record("expected an error")
     } catch {
-      #expect(error == .unknown(field: "training method (--method)", value: "bpt", allowed: ["test-softmax"]))
+      #expect(
+        error
+          == .unknown(field: "training method (--method)", value: "bpt", allowed: ["test-softmax"]))
     }
     let d = SoftmaxRegression.descriptor
     let defaults = try d.resolveOptions([])
@@ -330,7 +362,8 @@ import Testing
     var c = try softmaxConfiguration()
     c.trainSampleLimit = 10
     c.optimizer.schedule = .step(milestones: [1, 2], gamma: 0.5)
-    let back = try RunConfiguration(json: JSONValue.parse(c.json.rendered(pretty: true)), field: "c")
+    let back = try RunConfiguration(
+      json: JSONValue.parse(c.json.rendered(pretty: true)), field: "c")
     #expect(back == c)
     #expect(back.firstDifference(from: c) == nil)
     var d = c

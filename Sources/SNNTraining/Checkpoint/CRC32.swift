@@ -22,7 +22,8 @@ public enum CRC32 {
   }()
 
   /// The CRC-32 of `bytes`, continuing from `crc` (the value for the bytes before them).
-  public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+  public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32
+  {
     var c = ~crc
     tables.withUnsafeBufferPointer { t in
       var i = 0

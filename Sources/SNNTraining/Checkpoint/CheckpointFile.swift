@@ -35,7 +35,9 @@ public enum CheckpointFile {
   public static func encode(header: JSONValue, blobs: [TensorBlob]) -> [UInt8] {
     let headerBytes = Array(header.rendered(pretty: true).utf8)
     var size = preambleLength + headerBytes.count + 4 + 4
-    for blob in blobs { size += 8 + blob.name.utf8.count + 8 * blob.shape.count + 4 * blob.values.count }
+    for blob in blobs {
+      size += 8 + blob.name.utf8.count + 8 * blob.shape.count + 4 * blob.values.count
+    }
     var out = [UInt8]()
     out.reserveCapacity(size)
     out += magic
@@ -63,12 +65,16 @@ public enum CheckpointFile {
 
   /// Writes a checkpoint atomically (temporary file, fsync, rename): a reader sees the old
   /// file or the new one, never part of one.
-  public static func write(header: JSONValue, blobs: [TensorBlob], to path: String) throws(FileError) {
+  public static func write(header: JSONValue, blobs: [TensorBlob], to path: String)
+    throws(FileError)
+  {
     try FileIO.writeAtomically(encode(header: header, blobs: blobs), to: path)
   }
 
   /// Reads and validates a checkpoint file.
-  public static func read(_ path: String) throws(CheckpointError) -> (header: JSONValue, blobs: [TensorBlob]) {
+  public static func read(_ path: String) throws(CheckpointError) -> (
+    header: JSONValue, blobs: [TensorBlob]
+  ) {
     let bytes: [UInt8]
     do {
       bytes = try FileIO.read(path)
@@ -122,7 +128,9 @@ public enum CheckpointFile {
     }
     let end = bytes.count - 4
     let stored = load(UInt32.self, bytes, end)
-    let computed = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<end])) }
+    let computed = bytes.withUnsafeBytes {
+      CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<end]))
+    }
     guard stored == computed else {
       throw CheckpointError(
         .checksumMismatch, path: path, field: "checksum", offset: end,
@@ -132,7 +140,9 @@ public enum CheckpointFile {
     var cursor = Cursor(bytes: bytes, end: end, path: path, position: 20)
     let headerLength = Int(try cursor.u32("header length"))
     guard headerLength <= maximumHeaderLength else {
-      throw cursor.invalid(.invalidHeader, "header length", expected: "at most \(maximumHeaderLength) bytes", found: "\(headerLength)", at: 20)
+      throw cursor.invalid(
+        .invalidHeader, "header length", expected: "at most \(maximumHeaderLength) bytes",
+        found: "\(headerLength)", at: 20)
     }
     let headerStart = cursor.position
     let headerBytes = try cursor.bytes(headerLength, "header")
@@ -152,7 +162,9 @@ public enum CheckpointFile {
     let countOffset = cursor.position
     let blobCount = Int(try cursor.u32("blob count"))
     guard blobCount <= maximumBlobCount else {
-      throw cursor.invalid(.invalidBlob, "blob count", expected: "at most \(maximumBlobCount)", found: "\(blobCount)", at: countOffset)
+      throw cursor.invalid(
+        .invalidBlob, "blob count", expected: "at most \(maximumBlobCount)", found: "\(blobCount)",
+        at: countOffset)
     }
     var blobs: [TensorBlob] = []
     var names = Set<String>()
@@ -161,19 +173,27 @@ public enum CheckpointFile {
       let label = "blob #\(index + 1)"
       let nameLength = Int(try cursor.u32("\(label) name length"))
       guard nameLength > 0, nameLength <= maximumNameLength else {
-        throw cursor.invalid(.invalidBlob, "\(label) name length", expected: "1...\(maximumNameLength)", found: "\(nameLength)", at: recordStart)
+        throw cursor.invalid(
+          .invalidBlob, "\(label) name length", expected: "1...\(maximumNameLength)",
+          found: "\(nameLength)", at: recordStart)
       }
       let nameBytes = try cursor.bytes(nameLength, "\(label) name")
       guard let name = String(validating: nameBytes, as: UTF8.self) else {
-        throw cursor.invalid(.invalidBlob, "\(label) name", expected: "UTF-8 text", found: "invalid UTF-8", at: recordStart + 4)
+        throw cursor.invalid(
+          .invalidBlob, "\(label) name", expected: "UTF-8 text", found: "invalid UTF-8",
+          at: recordStart + 4)
       }
       guard names.insert(name).inserted else {
-        throw cursor.invalid(.invalidBlob, "blob '\(name)'", expected: "a unique name", found: "a second blob of that name", at: recordStart)
+        throw cursor.invalid(
+          .invalidBlob, "blob '\(name)'", expected: "a unique name",
+          found: "a second blob of that name", at: recordStart)
       }
       let rankOffset = cursor.position
       let rank = Int(try cursor.u32("blob '\(name)' rank"))
       guard rank <= maximumRank else {
-        throw cursor.invalid(.invalidBlob, "blob '\(name)' rank", expected: "at most \(maximumRank)", found: "\(rank)", at: rankOffset)
+        throw cursor.invalid(
+          .invalidBlob, "blob '\(name)' rank", expected: "at most \(maximumRank)", found: "\(rank)",
+          at: rankOffset)
       }
       var shape: [Int] = []
       var count = 1
@@ -182,24 +202,34 @@ public enum CheckpointFile {
         let dimension = try cursor.u64("blob '\(name)' dimension \(d)")
         let remaining = UInt64((end - cursor.position) / 4)
         guard dimension <= remaining else {
-          throw cursor.invalid(.invalidBlob, "blob '\(name)' dimension \(d)", expected: "at most \(remaining) (the values left in the file)", found: "\(dimension)", at: dimensionOffset)
+          throw cursor.invalid(
+            .invalidBlob, "blob '\(name)' dimension \(d)",
+            expected: "at most \(remaining) (the values left in the file)", found: "\(dimension)",
+            at: dimensionOffset)
         }
         let (product, overflow) = count.multipliedReportingOverflow(by: Int(dimension))
         guard !overflow, product <= Int(remaining) else {
-          throw cursor.invalid(.invalidBlob, "blob '\(name)' shape", expected: "at most \(remaining) values (what is left in the file)", found: "more", at: dimensionOffset)
+          throw cursor.invalid(
+            .invalidBlob, "blob '\(name)' shape",
+            expected: "at most \(remaining) values (what is left in the file)", found: "more",
+            at: dimensionOffset)
         }
         count = product
         shape.append(Int(dimension))
       }
       let dataOffset = cursor.position
       guard cursor.remaining >= 4 * count else {
-        throw cursor.invalid(.invalidBlob, "blob '\(name)' values", expected: "\(4 * count) bytes", found: "\(cursor.remaining) bytes before the checksum", at: dataOffset)
+        throw cursor.invalid(
+          .invalidBlob, "blob '\(name)' values", expected: "\(4 * count) bytes",
+          found: "\(cursor.remaining) bytes before the checksum", at: dataOffset)
       }
       var values = [Float](repeating: 0, count: count)
       bytes.withUnsafeBytes { raw in
         values.withUnsafeMutableBufferPointer { v in
           for i in 0..<count {
-            v[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: dataOffset + 4 * i, as: UInt32.self).littleEndian)
+            v[i] = Float(
+              bitPattern: raw.loadUnaligned(fromByteOffset: dataOffset + 4 * i, as: UInt32.self)
+                .littleEndian)
           }
         }
       }
@@ -207,7 +237,9 @@ public enum CheckpointFile {
       blobs.append(TensorBlob(name: name, shape: shape, values: values))
     }
     guard cursor.position == end else {
-      throw cursor.invalid(.invalidBlob, "blobs", expected: "the checksum after blob #\(blobCount)", found: "\(end - cursor.position) more bytes", at: cursor.position)
+      throw cursor.invalid(
+        .invalidBlob, "blobs", expected: "the checksum after blob #\(blobCount)",
+        found: "\(end - cursor.position) more bytes", at: cursor.position)
     }
     return (header, blobs)
   }
@@ -225,12 +257,15 @@ public enum CheckpointFile {
     func invalid(
       _ kind: CheckpointError.Kind, _ field: String, expected: String, found: String, at offset: Int
     ) -> CheckpointError {
-      CheckpointError(kind, path: path, field: field, offset: offset, expected: expected, found: found)
+      CheckpointError(
+        kind, path: path, field: field, offset: offset, expected: expected, found: found)
     }
 
     mutating func need(_ n: Int, _ field: String) throws(CheckpointError) {
       guard n <= remaining else {
-        throw invalid(.invalidBlob, field, expected: "\(n) more bytes", found: "\(remaining) bytes before the checksum", at: position)
+        throw invalid(
+          .invalidBlob, field, expected: "\(n) more bytes",
+          found: "\(remaining) bytes before the checksum", at: position)
       }
     }
 

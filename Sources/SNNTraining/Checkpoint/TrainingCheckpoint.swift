@@ -95,7 +95,8 @@ public struct TrainingCheckpoint: Sendable {
       let format = try r.string("format")
       guard format == TrainingCheckpoint.formatName else {
         throw ConfigurationError.invalid(
-          field: r.field("format"), value: "'\(format)'", expected: "'\(TrainingCheckpoint.formatName)'")
+          field: r.field("format"), value: "'\(format)'",
+          expected: "'\(TrainingCheckpoint.formatName)'")
       }
       configuration = try RunConfiguration(
         json: try r.value("configuration", expected: "an object"), field: r.field("configuration"))
@@ -120,7 +121,8 @@ public struct TrainingCheckpoint: Sendable {
             field: field, value: "\(g.optional(key)!)",
             expected: "four 64-bit words as hex strings (\"0x\" and 16 digits), not all zero")
         }
-        generators.append((key, Xoshiro256StarStar(state: (parsed[0], parsed[1], parsed[2], parsed[3]))))
+        generators.append(
+          (key, Xoshiro256StarStar(state: (parsed[0], parsed[1], parsed[2], parsed[3]))))
       }
       try g.finish()
       history = try r.array("history").enumerated().map { (i, v) throws(ConfigurationError) in

@@ -90,12 +90,15 @@ public struct JSONObjectReader {
   /// Throws for the first key that was never asked for.
   public func finish() throws(ConfigurationError) {
     for member in members where !asked.contains(member.key) {
-      throw .unknown(field: "key in \(path.isEmpty ? "the object" : path)", value: member.key, allowed: asked)
+      throw .unknown(
+        field: "key in \(path.isEmpty ? "the object" : path)", value: member.key, allowed: asked)
     }
   }
 
   /// `v` as an integer in `range`.
-  public static func int(_ v: JSONValue, field: String, in range: ClosedRange<Int> = Int.min...Int.max)
+  public static func int(
+    _ v: JSONValue, field: String, in range: ClosedRange<Int> = Int.min...Int.max
+  )
     throws(ConfigurationError) -> Int
   {
     guard let i = v.intValue else {

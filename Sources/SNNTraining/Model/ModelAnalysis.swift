@@ -112,6 +112,10 @@ extension ModelSpec {
     guard let last = stages.last else {
       throw .invalid(field: "model", value: "no stages", expected: "at least one stage")
     }
+    for (name, value) in neuron.parameters where !value.isFinite {
+      throw .invalid(
+        field: "model neuron parameter '\(name)'", value: "\(value)", expected: "a finite number")
+    }
     let endsWithLinear: Bool
     if case .linear = last { endsWithLinear = true } else { endsWithLinear = false }
 
@@ -178,10 +182,12 @@ extension ModelSpec {
             expected: "a pool window no larger than the input (\(k) > "
               + "\(min(shape.height, shape.width)))")
         }
-        output = FeatureShape(channels: shape.channels, height: shape.height / k, width: shape.width / k)
+        output = FeatureShape(
+          channels: shape.channels, height: shape.height / k, width: shape.width / k)
       case .flatten:
         if flattened {
-          throw .invalid(field: field, value: "a second flatten", expected: "exactly one flatten stage")
+          throw .invalid(
+            field: field, value: "a second flatten", expected: "exactly one flatten stage")
         }
         guard index + 1 < stages.count, case .linear = stages[index + 1] else {
           throw .invalid(
@@ -271,7 +277,8 @@ extension ModelSpec {
       else {
         throw .invalid(
           field: field, value: "kernel \(kernel), padding \(padding) on \(s)",
-          expected: "a padding smaller than the kernel and a kernel no larger than the padded source")
+          expected:
+            "a padding smaller than the kernel and a kernel no larger than the padded source")
       }
       let height = (s.height + 2 * padding - kernel) / stride + 1
       let width = (s.width + 2 * padding - kernel) / stride + 1
@@ -351,7 +358,8 @@ extension ModelSpec {
     let count = try checkedProduct(factors, field)
     guard count <= ModelSpec.maximumElementCount else {
       throw .invalid(
-        field: field, value: "\(count) elements (\(factors.map(String.init).joined(separator: "×")))",
+        field: field,
+        value: "\(count) elements (\(factors.map(String.init).joined(separator: "×")))",
         expected: "at most \(ModelSpec.maximumElementCount) elements")
     }
     return count

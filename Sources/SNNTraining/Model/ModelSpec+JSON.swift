@@ -82,7 +82,8 @@ extension ModelSpec {
     var sizes: [Int] = []
     for (i, v) in inputValues.enumerated() {
       sizes.append(
-        try JSONObjectReader.int(v, field: "\(root.field("input"))[\(i)]", in: 1...ModelSpec.maximumDimension))
+        try JSONObjectReader.int(
+          v, field: "\(root.field("input"))[\(i)]", in: 1...ModelSpec.maximumDimension))
     }
     let input = FeatureShape(channels: sizes[0], height: sizes[1], width: sizes[2])
 
@@ -118,7 +119,8 @@ extension ModelSpec {
       switch type {
       case "dense": kind = .dense
       case "conv":
-        kind = .conv(kernel: try f.int("kernel"), stride: try f.int("stride"), padding: try f.int("padding"))
+        kind = .conv(
+          kernel: try f.int("kernel"), stride: try f.int("stride"), padding: try f.int("padding"))
       case "conv_transpose":
         kind = .convTranspose(
           kernel: try f.int("kernel"), stride: try f.int("stride"), padding: try f.int("padding"),

@@ -100,7 +100,8 @@ public struct OptimizerSettings: Equatable, Sendable {
   public func validate(epochs: Int) throws(ConfigurationError) {
     try ConfigurationError.requirePositive(learningRate, "learning rate (--lr)")
     guard momentum.isFinite, momentum >= 0, momentum < 1 else {
-      throw .invalid(field: "momentum (--momentum)", value: "\(momentum)", expected: "a number in [0, 1)")
+      throw .invalid(
+        field: "momentum (--momentum)", value: "\(momentum)", expected: "a number in [0, 1)")
     }
     if nesterov && (kind != .sgd || momentum == 0) {
       throw .invalid(
@@ -115,9 +116,12 @@ public struct OptimizerSettings: Equatable, Sendable {
     }
     try ConfigurationError.requirePositive(epsilon, "epsilon")
     guard warmupSteps >= 0 else {
-      throw .invalid(field: "warm-up steps (--warmup)", value: "\(warmupSteps)", expected: "an integer ≥ 0")
+      throw .invalid(
+        field: "warm-up steps (--warmup)", value: "\(warmupSteps)", expected: "an integer ≥ 0")
     }
-    if let c = gradientClipNorm { try ConfigurationError.requirePositive(c, "gradient clip norm (--clip-grad-norm)") }
+    if let c = gradientClipNorm {
+      try ConfigurationError.requirePositive(c, "gradient clip norm (--clip-grad-norm)")
+    }
     switch schedule {
     case .constant: break
     case .cosine(let minimum):
@@ -169,7 +173,8 @@ public struct OptimizerSettings: Equatable, Sendable {
     var r = try JSONObjectReader(json, path: field)
     let kindName = try r.string("kind")
     guard let kind = Kind(rawValue: kindName) else {
-      throw .unknown(field: r.field("kind"), value: kindName, allowed: Kind.allCases.map(\.rawValue))
+      throw .unknown(
+        field: r.field("kind"), value: kindName, allowed: Kind.allCases.map(\.rawValue))
     }
     var s = try r.object("schedule")
     let type = try s.string("type")
@@ -191,7 +196,8 @@ public struct OptimizerSettings: Equatable, Sendable {
     let groups = try r.array("weight_decay_groups").enumerated().map {
       (i, v) throws(ConfigurationError) -> ParameterGroup in
       guard let name = v.stringValue else {
-        throw .invalid(field: "\(field).weight_decay_groups[\(i)]", value: v.kindName, expected: "a string")
+        throw .invalid(
+          field: "\(field).weight_decay_groups[\(i)]", value: v.kindName, expected: "a string")
       }
       return ParameterGroup(name)
     }

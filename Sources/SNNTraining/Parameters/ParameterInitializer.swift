@@ -19,12 +19,14 @@ public enum ParameterInitializer: Equatable, Sendable {
   case kaimingUniform(gain: Double, mode: FanMode)
 
   /// Kaiming-normal, fan-in, gain √2: the default for weights.
-  public static let kaimingDefault = ParameterInitializer.kaimingNormal(gain: 2.0.squareRoot(), mode: .fanIn)
+  public static let kaimingDefault = ParameterInitializer.kaimingNormal(
+    gain: 2.0.squareRoot(), mode: .fanIn)
 
   /// Fills `values`, drawing from `generator` in index order (normals take two draws each,
   /// uniforms one; constants draw nothing).
   public func fill(
-    _ values: inout [Float], fanIn: Int, fanOut: Int, using generator: inout some RandomNumberGenerator
+    _ values: inout [Float], fanIn: Int, fanOut: Int,
+    using generator: inout some RandomNumberGenerator
   ) {
     switch self {
     case .zeros:

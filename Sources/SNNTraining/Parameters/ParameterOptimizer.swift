@@ -48,7 +48,8 @@ public struct ParameterOptimizer: Sendable {
   /// else nil.
   @discardableResult
   public mutating func step(_ store: inout ParameterStore, learningRate: Double) -> Double? {
-    precondition(store.names == names, "the store's parameters changed since the optimizer was made")
+    precondition(
+      store.names == names, "the store's parameters changed since the optimizer was made")
     var norm: Double?
     if let clip = settings.gradientClipNorm {
       let n = store.gradientNorm()
@@ -73,18 +74,18 @@ public struct ParameterOptimizer: Sendable {
     let nesterov = settings.nesterov
     let hasMomentum = !first[i].isEmpty
     store.withValuesAndGradients(i) { w, g in
-        if hasMomentum {
-          first[i].withUnsafeMutableBufferPointer { b in
-            for j in 0..<w.count {
-              var d = g[j] + wd * w[j]
-              b[j] = mu * b[j] + d
-              d = nesterov ? d + mu * b[j] : b[j]
-              w[j] -= lr * d
-            }
+      if hasMomentum {
+        first[i].withUnsafeMutableBufferPointer { b in
+          for j in 0..<w.count {
+            var d = g[j] + wd * w[j]
+            b[j] = mu * b[j] + d
+            d = nesterov ? d + mu * b[j] : b[j]
+            w[j] -= lr * d
           }
-        } else {
-          for j in 0..<w.count { w[j] -= lr * (g[j] + wd * w[j]) }
         }
+      } else {
+        for j in 0..<w.count { w[j] -= lr * (g[j] + wd * w[j]) }
+      }
     }
   }
 
@@ -101,22 +102,22 @@ public struct ParameterOptimizer: Sendable {
     let rootCorrection2 = Float(correction2.squareRoot())
     let decayFactor = Float(1 - lr * Double(wd))
     store.withValuesAndGradients(i) { w, g in
-        first[i].withUnsafeMutableBufferPointer { m in
-          second[i].withUnsafeMutableBufferPointer { v in
-            for j in 0..<w.count {
-              var d = g[j]
-              if decoupled {
-                w[j] *= decayFactor
-              } else {
-                d += wd * w[j]
-              }
-              m[j] = b1 * m[j] + (1 - b1) * d
-              v[j] = b2 * v[j] + (1 - b2) * d * d
-              let denominator = v[j].squareRoot() / rootCorrection2 + eps
-              w[j] -= stepSize * m[j] / denominator
+      first[i].withUnsafeMutableBufferPointer { m in
+        second[i].withUnsafeMutableBufferPointer { v in
+          for j in 0..<w.count {
+            var d = g[j]
+            if decoupled {
+              w[j] *= decayFactor
+            } else {
+              d += wd * w[j]
             }
+            m[j] = b1 * m[j] + (1 - b1) * d
+            v[j] = b2 * v[j] + (1 - b2) * d * d
+            let denominator = v[j].squareRoot() / rootCorrection2 + eps
+            w[j] -= stepSize * m[j] / denominator
           }
         }
+      }
     }
   }
 
@@ -130,11 +131,14 @@ public struct ParameterOptimizer: Sendable {
       switch settings.kind {
       case .sgd:
         if !first[i].isEmpty {
-          blobs.append(TensorBlob(name: "optimizer/\(names[i]).momentum", shape: shapes[i], values: first[i]))
+          blobs.append(
+            TensorBlob(name: "optimizer/\(names[i]).momentum", shape: shapes[i], values: first[i]))
         }
       case .adam, .adamw:
-        blobs.append(TensorBlob(name: "optimizer/\(names[i]).m", shape: shapes[i], values: first[i]))
-        blobs.append(TensorBlob(name: "optimizer/\(names[i]).v", shape: shapes[i], values: second[i]))
+        blobs.append(
+          TensorBlob(name: "optimizer/\(names[i]).m", shape: shapes[i], values: first[i]))
+        blobs.append(
+          TensorBlob(name: "optimizer/\(names[i]).v", shape: shapes[i], values: second[i]))
       }
     }
     return blobs
@@ -176,7 +180,8 @@ public struct ParameterOptimizer: Sendable {
     for blob in expected {
       guard let found = byName.removeValue(forKey: blob.name) else {
         throw CheckpointError(
-          .missingBlob, field: "blob '\(blob.name)'", expected: "\(settings.kind.rawValue) state of shape \(blob.shape)",
+          .missingBlob, field: "blob '\(blob.name)'",
+          expected: "\(settings.kind.rawValue) state of shape \(blob.shape)",
           found: "no such blob")
       }
       guard found.shape == blob.shape else {

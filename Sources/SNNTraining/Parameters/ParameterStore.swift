@@ -5,7 +5,9 @@ import SNNBase
 /// The built-in groups: ``weight`` (conv, linear and feedback weights; weight decay on by
 /// default), ``bias``, ``normalization`` (BN γ/β, weight-standardization gains), ``neuron``
 /// (learnable neuron constants such as LSG's `b_n`). Methods may define their own.
-public struct ParameterGroup: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+public struct ParameterGroup: Hashable, Sendable, CustomStringConvertible,
+  ExpressibleByStringLiteral
+{
   public var name: String
   public init(_ name: String) { self.name = name }
   public init(stringLiteral value: String) { name = value }
@@ -133,9 +135,12 @@ public struct ParameterStore: Equatable, Sendable {
   /// Adds a parameter with the given values (`values.count` must match the shape).
   @discardableResult
   public mutating func add(_ descriptor: ParameterDescriptor, values: [Float]) -> Int {
-    precondition(indexByName[descriptor.name] == nil, "parameter '\(descriptor.name)' already exists")
-    precondition(descriptor.shape.allSatisfy { $0 >= 0 }, "negative dimension in '\(descriptor.name)'")
-    precondition(values.count == descriptor.count, "'\(descriptor.name)': values do not match the shape")
+    precondition(
+      indexByName[descriptor.name] == nil, "parameter '\(descriptor.name)' already exists")
+    precondition(
+      descriptor.shape.allSatisfy { $0 >= 0 }, "negative dimension in '\(descriptor.name)'")
+    precondition(
+      values.count == descriptor.count, "'\(descriptor.name)': values do not match the shape")
     indexByName[descriptor.name] = parameters.count
     parameters.append(
       Parameter(
@@ -147,7 +152,9 @@ public struct ParameterStore: Equatable, Sendable {
 
   /// Re-initializes parameter `index` with `initializer` from stream `init/<name>` of
   /// `seed` (e.g. SPIDE's feedback at Kaiming × 0.1, NDOT's readout at N(0, 0.01)).
-  public mutating func reinitialize(_ index: Int, with initializer: ParameterInitializer, seed: UInt64) {
+  public mutating func reinitialize(
+    _ index: Int, with initializer: ParameterInitializer, seed: UInt64
+  ) {
     var generator = RandomStreams.generator(seed, "init/" + parameters[index].name)
     let p = parameters[index]
     initializer.fill(&parameters[index].values, fanIn: p.fanIn, fanOut: p.fanOut, using: &generator)
@@ -244,7 +251,9 @@ public struct ParameterStore: Equatable, Sendable {
   /// Loads values from blobs named `<prefix><name>`: every parameter must be present with
   /// its exact shape, and no other blob may carry the prefix. Nothing changes unless all
   /// parameters load. Gradients are zeroed.
-  public mutating func load(_ blobs: [TensorBlob], prefix: String = "param/") throws(CheckpointError) {
+  public mutating func load(_ blobs: [TensorBlob], prefix: String = "param/")
+    throws(CheckpointError)
+  {
     var byName: [String: TensorBlob] = [:]
     for blob in blobs where blob.name.hasPrefix(prefix) {
       let name = String(blob.name.dropFirst(prefix.count))

@@ -73,7 +73,9 @@ public struct InMemoryDataset: LabelledDataset, Sendable {
 
   public var sampleCount: Int { labels.count }
 
-  public func fill(indices: ArraySlice<Int>, inputs batchInputs: inout [Float], labels batchLabels: inout [Int]) {
+  public func fill(
+    indices: ArraySlice<Int>, inputs batchInputs: inout [Float], labels batchLabels: inout [Int]
+  ) {
     let n = sampleShape.elementCount
     precondition(batchInputs.count == indices.count * n && batchLabels.count == indices.count)
     inputs.withUnsafeBufferPointer { source in

@@ -53,7 +53,8 @@ public struct MethodOption: Equatable, Sendable {
       let d = try JSONObjectReader.double(value, field: field)
       guard range.contains(d) else {
         throw .invalid(
-          field: field, value: "\(d)", expected: "a number in [\(range.lowerBound), \(range.upperBound)]")
+          field: field, value: "\(d)",
+          expected: "a number in [\(range.lowerBound), \(range.upperBound)]")
       }
       return JSONValue(d)
     }
@@ -179,7 +180,9 @@ public struct TrainingMethodDescriptor: Sendable {
 
   /// Checks `given` (name → value, any order) against the declared options and fills in
   /// defaults. Unknown names are errors.
-  public func resolveOptions(_ given: [(name: String, value: JSONValue)], field: String = "method option")
+  public func resolveOptions(
+    _ given: [(name: String, value: JSONValue)], field: String = "method option"
+  )
     throws(ConfigurationError) -> MethodOptionValues
   {
     for (name, _) in given where !options.contains(where: { $0.name == name }) {
@@ -255,6 +258,5 @@ public final class TrainingMethodRegistry: Sendable {
 extension TrainingMethodRegistry {
   /// The methods built into the library. A method adds itself here, in one line:
   /// `BPTTMethod.descriptor,`.
-  public static let builtInMethods: [TrainingMethodDescriptor] = [
-  ]
+  public static let builtInMethods: [TrainingMethodDescriptor] = []
 }

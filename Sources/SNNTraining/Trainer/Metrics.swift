@@ -37,7 +37,9 @@ public struct MetricsAccumulator: Equatable, Sendable {
   /// Mean loss per sample (NaN before any sample).
   public var loss: Double { sampleCount > 0 ? lossSum / Double(sampleCount) : .nan }
   /// Fraction of correct predictions, in [0, 1].
-  public var accuracy: Double { sampleCount > 0 ? Double(correctCount) / Double(sampleCount) : .nan }
+  public var accuracy: Double {
+    sampleCount > 0 ? Double(correctCount) / Double(sampleCount) : .nan
+  }
 
   /// Per layer with neuron updates: `spikes / neuronUpdates` (spikes per neuron per step).
   public var firingRates: [(layer: String, rate: Double)] {
@@ -81,7 +83,8 @@ public struct MetricsAccumulator: Equatable, Sendable {
       (prefix + "synaptic_operations_per_sample", synapticOperationsPerSample.map(number) ?? .null),
     ]
     if !extraKeys.isEmpty {
-      out.append((prefix + "extra_per_sample", .object(extraPerSample.map { ($0.key, number($0.value)) })))
+      out.append(
+        (prefix + "extra_per_sample", .object(extraPerSample.map { ($0.key, number($0.value)) })))
     }
     return out
   }
@@ -115,7 +118,8 @@ public struct MetricsAccumulator: Equatable, Sendable {
   public init(json: JSONValue, field: String) throws(ConfigurationError) {
     var r = try JSONObjectReader(json, path: field)
     sampleCount = try r.int("samples", in: 0...Int.max)
-    lossSum = try MetricsAccumulator.readNumber(try r.value("loss_sum", expected: "a number"), r.field("loss_sum"))
+    lossSum = try MetricsAccumulator.readNumber(
+      try r.value("loss_sum", expected: "a number"), r.field("loss_sum"))
     correctCount = try r.int("correct", in: 0...sampleCount)
     let opsValue = try r.value("operations", expected: "an object or null")
     if opsValue != .null {
@@ -123,12 +127,14 @@ public struct MetricsAccumulator: Equatable, Sendable {
       let layers = try o.array("layers").enumerated().map {
         (i, v) throws(ConfigurationError) -> String in
         guard let s = v.stringValue else {
-          throw .invalid(field: "\(o.field("layers"))[\(i)]", value: v.kindName, expected: "a string")
+          throw .invalid(
+            field: "\(o.field("layers"))[\(i)]", value: v.kindName, expected: "a string")
         }
         return s
       }
       var counter = SynOpCounter(layerNames: layers)
-      func counts(_ key: String, _ o: inout JSONObjectReader) throws(ConfigurationError) -> [UInt64] {
+      func counts(_ key: String, _ o: inout JSONObjectReader) throws(ConfigurationError) -> [UInt64]
+      {
         let values = try o.array(key)
         guard values.count == layers.count else {
           throw .invalid(
@@ -226,8 +232,10 @@ public struct EpochRecord: Sendable {
   public init(json: JSONValue, field: String) throws(ConfigurationError) {
     var r = try JSONObjectReader(json, path: field)
     epoch = try r.int("epoch", in: 1...Int.max)
-    learningRate = try MetricsAccumulator.readNumber(try r.value("learning_rate", expected: "a number"), r.field("learning_rate"))
-    train = try MetricsAccumulator(json: try r.value("train", expected: "an object"), field: r.field("train"))
+    learningRate = try MetricsAccumulator.readNumber(
+      try r.value("learning_rate", expected: "a number"), r.field("learning_rate"))
+    train = try MetricsAccumulator(
+      json: try r.value("train", expected: "an object"), field: r.field("train"))
     let t = try r.value("test", expected: "an object or null")
     test = t == .null ? nil : try MetricsAccumulator(json: t, field: r.field("test"))
     let e = try r.value("extra", expected: "an object")
@@ -235,8 +243,10 @@ public struct EpochRecord: Sendable {
       throw .invalid(field: r.field("extra"), value: e.kindName, expected: "an object")
     }
     extra = members
-    trainSeconds = try MetricsAccumulator.readNumber(try r.value("train_seconds", expected: "a number"), r.field("train_seconds"))
-    testSeconds = try MetricsAccumulator.readNumber(try r.value("test_seconds", expected: "a number"), r.field("test_seconds"))
+    trainSeconds = try MetricsAccumulator.readNumber(
+      try r.value("train_seconds", expected: "a number"), r.field("train_seconds"))
+    testSeconds = try MetricsAccumulator.readNumber(
+      try r.value("test_seconds", expected: "a number"), r.field("test_seconds"))
     try r.finish()
   }
 

@@ -93,7 +93,8 @@ public struct RunConfiguration: Equatable, Sendable {
     var r = try JSONObjectReader(json, path: field)
     let method = try r.string("method")
     let notation = try r.string("model_notation")
-    let model = try ModelSpec(json: try r.value("model", expected: "an object"), field: r.field("model"))
+    let model = try ModelSpec(
+      json: try r.value("model", expected: "an object"), field: r.field("model"))
     guard model.notation == notation else {
       throw .invalid(
         field: r.field("model_notation"), value: notation,
@@ -113,15 +114,19 @@ public struct RunConfiguration: Equatable, Sendable {
       timeSteps: try r.int("T", in: 1...Int.max), epochs: try r.int("epochs", in: 1...Int.max),
       batchSize: try r.int("batch_size", in: 1...Int.max),
       seed: UInt64(try r.int("seed", in: 0...Int.max)),
-      optimizer: try OptimizerSettings(json: try r.value("optimizer", expected: "an object"), field: r.field("optimizer")),
+      optimizer: try OptimizerSettings(
+        json: try r.value("optimizer", expected: "an object"), field: r.field("optimizer")),
       methodOptions: MethodOptionValues(entries),
-      trainSampleLimit: try limit("train_samples", &r), testSampleLimit: try limit("test_samples", &r))
+      trainSampleLimit: try limit("train_samples", &r),
+      testSampleLimit: try limit("test_samples", &r))
     try r.finish()
   }
 
   /// The first top-level setting in which `other` differs, as (key, this value, other
   /// value), or nil when they are equal.
-  public func firstDifference(from other: RunConfiguration) -> (key: String, mine: String, theirs: String)? {
+  public func firstDifference(from other: RunConfiguration) -> (
+    key: String, mine: String, theirs: String
+  )? {
     guard let mine = json.objectMembers, let theirs = other.json.objectMembers else { return nil }
     for (a, b) in zip(mine, theirs) where a.value != b.value {
       return (a.key, a.value.description, b.value.description)

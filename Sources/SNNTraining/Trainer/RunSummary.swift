@@ -82,7 +82,10 @@ public struct RunSummary: Sendable {
       ("mean_firing_rate", counted?.meanFiringRate.map(number) ?? .null),
       ("firing_rates", .object((counted?.firingRates ?? []).map { ($0.layer, number($0.rate)) })),
       ("synaptic_operations_per_sample", counted?.synapticOperationsPerSample.map(number) ?? .null),
-      ("multiply_accumulates_per_sample", counted?.multiplyAccumulatesPerSample.map(number) ?? .null),
+      (
+        "multiply_accumulates_per_sample",
+        counted?.multiplyAccumulatesPerSample.map(number) ?? .null
+      ),
       ("parameter_count", JSONValue(parameterCount)),
       ("dense_macs_per_step", JSONValue(analysis.macsPerStep)),
       ("peak_resident_bytes", JSONValue(peakResidentBytes)),

@@ -23,7 +23,9 @@ public final class Trainer {
     /// Drop the last, smaller batch of each epoch.
     public var dropLastBatch: Bool
 
-    public init(checkpointPath: String? = nil, evaluateEveryEpoch: Bool = true, dropLastBatch: Bool = false) {
+    public init(
+      checkpointPath: String? = nil, evaluateEveryEpoch: Bool = true, dropLastBatch: Bool = false
+    ) {
       self.checkpointPath = checkpointPath
       self.evaluateEveryEpoch = evaluateEveryEpoch
       self.dropLastBatch = dropLastBatch
@@ -93,12 +95,14 @@ public final class Trainer {
       try Trainer.check(dataset, fits: configuration.model, analysis: analysis)
     }
     guard train.sampleCount > 0 else {
-      throw .invalid(field: "training set '\(train.name)'", value: "no samples", expected: "at least one sample")
+      throw .invalid(
+        field: "training set '\(train.name)'", value: "no samples", expected: "at least one sample")
     }
     if options.dropLastBatch && train.sampleCount < configuration.batchSize {
       throw .invalid(
         field: "--batch", value: "\(configuration.batchSize)",
-        expected: "at most the \(train.sampleCount) training samples when the last batch is dropped")
+        expected: "at most the \(train.sampleCount) training samples when the last batch is dropped"
+      )
     }
     self.configuration = configuration
     self.method = method
@@ -109,13 +113,19 @@ public final class Trainer {
   }
 
   /// Throws unless `dataset` can feed `model`.
-  public static func check(_ dataset: any LabelledDataset, fits model: ModelSpec, analysis: ModelAnalysis)
+  public static func check(
+    _ dataset: any LabelledDataset, fits model: ModelSpec, analysis: ModelAnalysis
+  )
     throws(ConfigurationError)
   {
     guard analysis.endsWithLinear else {
       throw .invalid(
-        field: "--model", value: "'\(model.notation)' ends with a \(model.stages.last.map { model.stageNotation($0) } ?? "") stage",
-        expected: "a classifier whose last stage is linear with one output per class, e.g. '\(model.notation)-\(dataset.classCount)'")
+        field: "--model",
+        value:
+          "'\(model.notation)' ends with a \(model.stages.last.map { model.stageNotation($0) } ?? "") stage",
+        expected:
+          "a classifier whose last stage is linear with one output per class, e.g. '\(model.notation)-\(dataset.classCount)'"
+      )
     }
     let feature = dataset.sampleShape.feature
     let isMLP = model.stages.first == .flatten
@@ -153,7 +163,9 @@ public final class Trainer {
   /// Continues from `checkpoint`: its configuration must equal this trainer's, and the
   /// method (freshly made from the same configuration) takes the saved state. Nothing
   /// changes unless everything loads.
-  public func restore(from checkpoint: TrainingCheckpoint, path: String = "") throws(CheckpointError) {
+  public func restore(from checkpoint: TrainingCheckpoint, path: String = "")
+    throws(CheckpointError)
+  {
     if let (key, mine, theirs) = configuration.firstDifference(from: checkpoint.configuration) {
       throw CheckpointError(
         .incompatible, path: path, field: "header.configuration.\(key)",
@@ -219,10 +231,13 @@ public final class Trainer {
         let context = StepContext(
           epoch: epoch, epochs: epochs, batchIndex: batchesCompleted, batchesPerEpoch: perEpoch,
           globalStep: globalStep,
-          learningRate: configuration.optimizer.learningRate(epoch: epoch, of: epochs, step: globalStep),
+          learningRate: configuration.optimizer.learningRate(
+            epoch: epoch, of: epochs, step: globalStep),
           random: RandomStreams.generator(configuration.seed, "train-step", globalStep))
         let metrics = try method.trainBatch(batch, context: context)
-        precondition(metrics.sampleCount == batch.count, "\(method.name) reported \(metrics.sampleCount) samples for a batch of \(batch.count)")
+        precondition(
+          metrics.sampleCount == batch.count,
+          "\(method.name) reported \(metrics.sampleCount) samples for a batch of \(batch.count)")
         currentEpoch.add(metrics)
         batchesCompleted += 1
         globalStep += 1
@@ -238,7 +253,8 @@ public final class Trainer {
           observer(
             .batch(
               BatchProgress(
-                epoch: epoch + 1, epochs: epochs, batch: batchesCompleted, batchesPerEpoch: perEpoch,
+                epoch: epoch + 1, epochs: epochs, batch: batchesCompleted,
+                batchesPerEpoch: perEpoch,
                 loss: currentEpoch.loss, accuracy: currentEpoch.accuracy, samplesPerSecond: rate,
                 etaSeconds: rate > 0 ? Double(remaining) / rate : .infinity)))
         }
@@ -266,7 +282,8 @@ public final class Trainer {
       let record = EpochRecord(
         epoch: epoch + 1,
         learningRate: configuration.optimizer.learningRate(epoch: epoch, of: epochs, step: Int.max),
-        train: currentEpoch, test: test, extra: extra, trainSeconds: timing.currentEpochTrainSeconds,
+        train: currentEpoch, test: test, extra: extra,
+        trainSeconds: timing.currentEpochTrainSeconds,
         testSeconds: testSeconds)
       history.append(record)
       epochsCompleted += 1
@@ -316,8 +333,11 @@ public final class Trainer {
       let batch = try Batch.load(indices[...], from: dataset)
       let result = try method.evaluateBatch(
         batch,
-        context: EvaluationContext(batchIndex: index, random: RandomStreams.generator(seed, "evaluation", index)))
-      precondition(result.sampleCount == batch.count, "\(method.name) reported \(result.sampleCount) samples for a batch of \(batch.count)")
+        context: EvaluationContext(
+          batchIndex: index, random: RandomStreams.generator(seed, "evaluation", index)))
+      precondition(
+        result.sampleCount == batch.count,
+        "\(method.name) reported \(result.sampleCount) samples for a batch of \(batch.count)")
       metrics.add(result)
       start += batch.count
       index += 1

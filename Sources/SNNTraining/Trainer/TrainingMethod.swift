@@ -145,7 +145,8 @@ public struct MethodState: Sendable {
   public func generator(_ name: String) throws(CheckpointError) -> Xoshiro256StarStar {
     guard let g = generators.first(where: { $0.name == name }) else {
       throw CheckpointError(
-        .invalidHeader, field: "header.random_states.\(name)", expected: "the state of generator '\(name)'",
+        .invalidHeader, field: "header.random_states.\(name)",
+        expected: "the state of generator '\(name)'",
         found: "nothing")
     }
     return g.state

@@ -1,11 +1,12 @@
+import SNNBase
+
+@testable import SNNTraining
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import SNNBase
-
-@testable import SNNTraining
 
 /// A test-only method: multinomial logistic regression on the flattened input, written with
 /// plain loops. It exercises every part of the method contract: parameters and optimizer
@@ -158,12 +159,14 @@ final class SoftmaxRegression: TrainingMethod {
     var newParameters = parameters
     try newParameters.load(state.blobs)
     var newOptimizer = optimizer
-    guard let optimizerJSON = state.json["optimizer"], let steps = state.json["steps"]?.intValue else {
+    guard let optimizerJSON = state.json["optimizer"], let steps = state.json["steps"]?.intValue
+    else {
       throw CheckpointError(
         .invalidHeader, field: "header.method_state", expected: "steps and optimizer",
         found: "\(state.json)")
     }
-    try newOptimizer.restore(blobs: state.blobs, json: optimizerJSON, field: "header.method_state.optimizer")
+    try newOptimizer.restore(
+      blobs: state.blobs, json: optimizerJSON, field: "header.method_state.optimizer")
     let generator = try state.generator("noise")
     parameters = newParameters
     optimizer = newOptimizer
@@ -202,7 +205,8 @@ func makeBlobs(
 /// A configuration for the softmax method on the blobs.
 func softmaxConfiguration(
   epochs: Int = 4, batchSize: Int = 32, seed: UInt64 = 11,
-  optimizer: OptimizerSettings = OptimizerSettings(kind: .sgd, learningRate: 0.5, momentum: 0.9, weightDecay: 1e-3)
+  optimizer: OptimizerSettings = OptimizerSettings(
+    kind: .sgd, learningRate: 0.5, momentum: 0.9, weightDecay: 1e-3)
 ) throws -> RunConfiguration {
   let model = try ModelSpec.parse("4-3", input: FeatureShape(channels: 1, height: 2, width: 2))
   return RunConfiguration(
@@ -212,7 +216,9 @@ func softmaxConfiguration(
 }
 
 /// A fresh softmax method for `configuration` on `dataset`.
-func makeSoftmax(_ configuration: RunConfiguration, _ dataset: any LabelledDataset) throws -> SoftmaxRegression {
+func makeSoftmax(_ configuration: RunConfiguration, _ dataset: any LabelledDataset) throws
+  -> SoftmaxRegression
+{
   let setup = MethodSetup(
     configuration: configuration, analysis: try configuration.model.analyze(),
     sampleShape: dataset.sampleShape, classCount: dataset.classCount)
