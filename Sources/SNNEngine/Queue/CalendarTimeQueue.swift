@@ -94,13 +94,13 @@ public final class CalendarTimeQueue {
 
   /// Makes the smallest stored entry the top of `active`; false when empty.
   @inlinable @inline(__always)
-  func settle() -> Bool {
+  func settle(_ isCurrent: (Entry) -> Bool) -> Bool {
     if active.count > 0 { return true }
-    return settleSlow()
+    return settleSlow(isCurrent)
   }
 
-  @usableFromInline
-  func settleSlow() -> Bool {
+  @inlinable
+  func settleSlow(_ isCurrent: (Entry) -> Bool) -> Bool {
     while active.count == 0 {
       if inRing == 0 {
         if overflow.count == 0 { return false }
@@ -116,25 +116,35 @@ public final class CalendarTimeQueue {
         }
         current = max(current, target)
         redistributeOverflow()
-        drain(slot: current & mask)
+        drain(slot: current & mask, isCurrent)
         continue
       }
       current += 1
       let slot = current & mask
-      drain(slot: slot)
+      drain(slot: slot, isCurrent)
       // Once per turn of the ring: bring overflow entries within reach into the ring.
       if slot == 0 && overflow.count > 0 { redistributeOverflow() }
     }
     return true
   }
 
-  /// Makes bucket `slot` the active heap.
-  @usableFromInline
-  func drain(slot: Int) {
+  /// Makes bucket `slot` the active heap, dropping the entries that are already stale.
+  ///
+  /// Checking a whole bucket at once issues independent loads (the owner's state of each
+  /// item), which the memory system overlaps; checking entries one by one as they surface
+  /// would wait for each miss in turn.
+  @inlinable
+  func drain(slot: Int, _ isCurrent: (Entry) -> Bool) {
     guard buckets[slot].count > 0 else { return }
     inRing -= buckets[slot].count
     if active.count == 0 {
       swap(&active, &buckets[slot])
+      var kept = 0
+      for i in 0..<active.count where isCurrent(active[i]) {
+        active[kept] = active[i]
+        kept += 1
+      }
+      active.count = kept
       heapify()
     } else {
       for i in 0..<buckets[slot].count { heapPush(buckets[slot][i]) }
@@ -166,7 +176,7 @@ public final class CalendarTimeQueue {
   /// none remain. The entry stays in the queue.
   @inlinable @inline(__always)
   public func minimum(isCurrent: (Entry) -> Bool) -> Entry? {
-    while settle() {
+    while settle(isCurrent) {
       let top = active[0]
       if isCurrent(top) { return top }
       heapPop()

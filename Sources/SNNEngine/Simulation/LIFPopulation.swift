@@ -174,9 +174,17 @@ final class LIFPopulation {
       decayMem: 1 / gm, decayChannels: 1 / gc)
   }
 
-  /// Delivers `weights[i]` to targets `targets[i]` (a CSR row).
+  /// Delivers `weights[i]` to targets `targets[i]` (a CSR row). `inhibitoryOnly` promises
+  /// that no weight is positive.
   @inline(__always)
-  func receive(_ d: Delivery, targets: UnsafePointer<Int32>, weights: UnsafePointer<Float>, count: Int) {
+  func receive(
+    _ d: Delivery, targets: UnsafePointer<Int32>, weights: UnsafePointer<Float>, count: Int, inhibitoryOnly: Bool
+  ) {
+    if inhibitoryOnly {
+      // Inhibition never moves a crossing earlier: one pass.
+      for i in 0..<count { addInhibition(Int(targets[i]), Double(weights[i]), d) }
+      return
+    }
     // Pass 1: coefficient updates only (independent loads: the memory system overlaps the
     // misses). Pass 2: threshold bookkeeping on now-cached slots.
     for i in 0..<count { addInput(Int(targets[i]), Double(weights[i]), d) }
@@ -185,9 +193,22 @@ final class LIFPopulation {
 
   /// Delivers `weights[i]` to targets `first + i` (a dense row or a convolution run).
   @inline(__always)
-  func receive(_ d: Delivery, first: Int, weights: UnsafePointer<Float>, count: Int) {
+  func receive(_ d: Delivery, first: Int, weights: UnsafePointer<Float>, count: Int, inhibitoryOnly: Bool) {
+    if inhibitoryOnly {
+      for i in 0..<count { addInhibition(first + i, Double(weights[i]), d) }
+      return
+    }
     for i in 0..<count { addInput(first + i, Double(weights[i]), d) }
     for i in 0..<count { afterInput(first + i, Double(weights[i]), d) }
+  }
+
+  /// A non-positive input: update, and demote an exact crossing (it can only come later).
+  @inline(__always)
+  func addInhibition(_ j: Int, _ w: Double, _ d: Delivery) {
+    let slot = slots + j
+    slot.pointee.g[d.channel] += w * d.currentGain
+    slot.pointee.a += w * d.membraneGain
+    if slot.pointee.mode == .crossing && d.time >= slot.pointee.refractoryUntil { slot.pointee.mode = .check }
   }
 
   @inline(__always)
@@ -219,8 +240,9 @@ final class LIFPopulation {
     // (Lanes of delta channels and unused lanes always hold g = 0.)
     let u = propagators.vInfinity + Self.positivePart(gNow).sum()
     if u <= vTh { return }  // cannot reach threshold before further input
-    // V ≤ W(τ) = U + (V − U)·e^{−τ/τ_m} ≤ V + τ·(U − V)/τ_m: one division.
-    if time + parameters.tauMem * (vTh - v) / (u - v) < slot.pointee.scheduled {
+    // V ≤ W(τ) = U + (V − U)·e^{−τ/τ_m}, which reaches V_th at τ_m·ln y with
+    // y = (U − V)/(U − V_th) ≥ 1; ln y ≥ 2(y − 1)/(y + 1) gives a bound in one division.
+    if time + parameters.tauMem * 2 * (vTh - v) / (2 * u - v - vTh) < slot.pointee.scheduled {
       // Possibly earlier than the pending entry: a tighter bound that also counts the
       // decaying inhibitory currents.
       let bound = time + lowerBound(v: v, currents: gNow)

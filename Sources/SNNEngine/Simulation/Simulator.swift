@@ -34,6 +34,8 @@ public final class Simulator {
   var trains: [SpikeTrainPopulationState] = []
   var queue = HeapEventQueue<Double, Delivery>()
   let outgoing: [[Int]]
+  /// Projections whose weights are all ≤ 0.
+  let inhibitoryOnly: [Bool]
   var recorded: [Bool]
   let probeInterval: Double
   var nextProbe: Double
@@ -47,6 +49,13 @@ public final class Simulator {
   ) {
     self.network = network
     outgoing = network.outgoing
+    inhibitoryOnly = network.projections.map { projection in
+      switch projection.connectivity {
+      case .sparse(let g): return g.weights.allSatisfy { $0 <= 0 }
+      case .dense(let d): return d.weights.allSatisfy { $0 <= 0 }
+      case .convolution(let c): return c.kernel.allSatisfy { $0 <= 0 }
+      }
+    }
     counter = SynOpCounter(layerNames: network.projections.map(\.name))
     spikeCounts = Array(repeating: 0, count: network.spec.populations.count)
     recorded = Array(repeating: recordSpikes, count: network.spec.populations.count)
@@ -182,6 +191,7 @@ public final class Simulator {
     switch kinds[projection.target] {
     case .lif(let i):
       let population = lif[i]
+      let inhibitory = inhibitoryOnly[p]
       let d = population.beginDelivery(at: t, channel: channel)
       switch projection.connectivity {
       case .sparse(let g):
@@ -189,19 +199,23 @@ public final class Simulator {
         counter.addAccumulates(n, layer: p)
         g.targets.withUnsafeBufferPointer { targets in
           g.weights.withUnsafeBufferPointer { weights in
-            population.receive(d, targets: targets.baseAddress! + start, weights: weights.baseAddress! + start, count: n)
+            population.receive(
+              d, targets: targets.baseAddress! + start, weights: weights.baseAddress! + start, count: n,
+              inhibitoryOnly: inhibitory)
           }
         }
       case .dense(let dense):
         counter.addAccumulates(dense.targetCount, layer: p)
         dense.weights.withUnsafeBufferPointer { weights in
-          population.receive(d, first: 0, weights: weights.baseAddress! + dense.rowOffset(j), count: dense.targetCount)
+          population.receive(
+            d, first: 0, weights: weights.baseAddress! + dense.rowOffset(j), count: dense.targetCount,
+            inhibitoryOnly: inhibitory)
         }
       case .convolution(let conv):
         conv.kernel.withUnsafeBufferPointer { kernel in
           conv.forEachRun(of: j) { first, offset, n in
             counter.addAccumulates(n, layer: p)
-            population.receive(d, first: first, weights: kernel.baseAddress! + offset, count: n)
+            population.receive(d, first: first, weights: kernel.baseAddress! + offset, count: n, inhibitoryOnly: inhibitory)
           }
         }
       }
