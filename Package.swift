@@ -48,6 +48,9 @@ let package = Package(
     .executableTarget(
       name: "spike-raster", dependencies: ["SNN"], path: "Examples/spike-raster",
       exclude: ["README.md"]),
+    .executableTarget(
+      name: "model-summary", dependencies: ["SNN"], path: "Examples/model-summary",
+      exclude: ["README.md"]),
 
     .testTarget(name: "SNNBaseTests", dependencies: ["SNNBase"]),
     .testTarget(name: "SNNEngineTests", dependencies: ["SNNEngine"]),

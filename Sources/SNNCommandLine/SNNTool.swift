@@ -9,6 +9,8 @@ public enum SNNTool {
   public static var commands: [CommandNode] {
     [
       .command(SimulateCommand.self),
+      .command(TrainCommand.self),
+      .command(EvaluateCommand.self),
       .group(name: "bench", abstract: "Measure speed and memory (prints figures).", children: benchCommands),
       .command(VersionCommand.self),
     ]
