@@ -138,15 +138,25 @@ extension Tensor {
 
   /// The fraction of nonzero elements (the firing rate of a spike tensor).
   public var nonzeroFraction: Double {
-    count == 0 ? 0 : Double(scalars.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }) / Double(count)
+    guard count > 0 else { return 0 }
+    let active = withUnsafeBufferPointer { x in
+      var n = 0
+      for v in x { n &+= v != 0 ? 1 : 0 }
+      return n
+    }
+    return Double(active) / Double(count)
   }
 
   /// The largest |x − y| over corresponding elements.
   public func maxAbsoluteDifference(_ other: Tensor) -> Float {
     Tensor.checkSameShape(self, other, "maxAbsoluteDifference")
-    var m: Float = 0
-    for i in 0..<count { m = Swift.max(m, abs(scalars[i] - other.scalars[i])) }
-    return m
+    return withUnsafeBufferPointer { a in
+      other.withUnsafeBufferPointer { b in
+        var m: Float = 0
+        for i in 0..<a.count { m = Swift.max(m, abs(a[i] - b[i])) }
+        return m
+      }
+    }
   }
 
   /// Σ over the leading (time) axis: `[T, rest…] → [rest…]`.

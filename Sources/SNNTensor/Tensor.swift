@@ -17,6 +17,11 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
   /// The values in row-major order.
   public var scalars: [Float] { storage }
   @usableFromInline var storage: [Float]
+  /// Shared by the copies of this tensor that share `storage`; when it is uniquely
+  /// referenced, so is the storage (unless `scalars` was copied out, in which case a write
+  /// still copies, as value semantics require). ``prepare(shape:)`` uses it to drop shared
+  /// storage instead of copying values that are about to be overwritten.
+  @usableFromInline var owner = StorageOwner()
 
   /// A tensor of `shape` filled with `value`.
   public init(shape: [Int], repeating value: Float = 0) {
@@ -68,14 +73,20 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
   /// The element at the multi-index `indices` (slow; for tests and inspection).
   public subscript(_ indices: Int...) -> Float {
     get { storage[flatIndex(indices)] }
-    set { storage[flatIndex(indices)] = newValue }
+    set {
+      if !isKnownUniquelyReferenced(&owner) { owner = StorageOwner() }
+      storage[flatIndex(indices)] = newValue
+    }
   }
 
   /// The element at a flat (row-major) index.
   @inlinable
   public subscript(flat index: Int) -> Float {
     get { storage[index] }
-    set { storage[index] = newValue }
+    set {
+      if !isKnownUniquelyReferenced(&owner) { owner = StorageOwner() }
+      storage[index] = newValue
+    }
   }
 
   func flatIndex(_ indices: [Int]) -> Int {
@@ -108,8 +119,9 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
   /// This is how layers reuse output and scratch buffers from one batch to the next.
   public mutating func prepare(shape newShape: [Int]) {
     let n = Tensor.elementCount(newShape)
-    if n != storage.count {
+    if n != storage.count || !isKnownUniquelyReferenced(&owner) {
       storage = [Float](repeating: 0, count: n)
+      owner = StorageOwner()
     }
     shape = newShape
   }
@@ -127,11 +139,22 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
   public mutating func withUnsafeMutableBufferPointer<R>(
     _ body: (inout UnsafeMutableBufferPointer<Float>) throws -> R
   ) rethrows -> R {
-    try storage.withUnsafeMutableBufferPointer(body)
+    if !isKnownUniquelyReferenced(&owner) { owner = StorageOwner() }
+    return try storage.withUnsafeMutableBufferPointer(body)
+  }
+
+  public static func == (a: Tensor, b: Tensor) -> Bool {
+    a.shape == b.shape && a.storage == b.storage
   }
 
   public var description: String {
     let head = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
     return "Tensor(\(shape): [\(head)\(count > 8 ? ", …" : "")])"
   }
+}
+
+/// The identity token of a tensor's storage (see `Tensor.owner`).
+@usableFromInline
+final class StorageOwner: @unchecked Sendable {
+  @usableFromInline init() {}
 }

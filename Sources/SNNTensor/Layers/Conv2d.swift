@@ -162,8 +162,11 @@ public final class Conv2d: DenseLayer {
   }
 
   /// Accumulates ∂L/∂W and ∂L/∂b and returns ∂L/∂x (shaped like the forward input).
+  /// Backward consumes the forward's cache (one backward per forward).
   public func backward(_ gradOutput: Tensor) -> Tensor {
-    guard let g = geometry else { preconditionFailure("\(name): backward before forward") }
+    guard let g = geometry, input.count > 0 else {
+      preconditionFailure("\(name): backward without a forward")
+    }
     var gy = gradOutput
     if let steps = staticSteps {
       precondition(
@@ -247,6 +250,7 @@ public final class Conv2d: DenseLayer {
         }
       }
     }
+    input = Tensor(shape: [0])  // release the cache so its owner can reuse it
     return wantInput ? gradInput : Tensor(shape: [0])
   }
 }

@@ -150,7 +150,8 @@ public final class Linear: DenseLayer {
 
   /// Accumulates ∂L/∂W = xᵀ·g and ∂L/∂b = Σ_rows g; returns ∂L/∂x = g·Wᵀ (shaped like the
   /// forward input; for a static forward, g is summed over time first and ∂L/∂x is
-  /// `[B, inFeatures]`).
+  /// `[B, inFeatures]`). Backward consumes the forward's cache (the input is released so
+  /// that the layer that produced it can reuse its buffer): one backward per forward.
   public func backward(_ gradOutput: Tensor) -> Tensor {
     let k = inFeatures, n = outFeatures
     var g = gradOutput
@@ -171,6 +172,7 @@ public final class Linear: DenseLayer {
         gradOutput.shape == output.shape,
         "\(name): expected gradient \(output.shape), got \(gradOutput.shape)")
     }
+    precondition(input.count > 0 || output.count == 0, "\(name): backward without a forward")
     let rows = input.count / k
     guard rows > 0 else { return Tensor(shape: input.shape) }
     g.withUnsafeBufferPointer { gy in
@@ -193,6 +195,7 @@ public final class Linear: DenseLayer {
         }
       }
     }
+    defer { input = Tensor(shape: [0]) }  // release the cache so its owner can reuse it
     guard computesInputGradient else { return Tensor(shape: [0]) }
     gradInput.prepare(shape: input.shape)
     g.withUnsafeBufferPointer { gy in

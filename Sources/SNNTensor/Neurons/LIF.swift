@@ -163,14 +163,21 @@ public final class LIF: DenseLayer {
     lastKernel = kernel
     resolvedSurrogate = surrogate.resolved(
       beta: Double(kernel.decay), vThreshold: Double(vThreshold))
-    finalMembrane.prepare(shape: stateShape)
+    // V[−1] into startMembrane (kept for the leak gradient) and finalMembrane (evolved in
+    // place); both buffers are reused from call to call.
+    startMembrane.prepare(shape: stateShape)
     if let v0 = initialMembrane {
       precondition(v0.shape == stateShape, "\(name): initial membrane \(v0.shape), expected \(stateShape)")
-      finalMembrane = v0
+      v0.withUnsafeBufferPointer { src in
+        startMembrane.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress!, count: n) }
+      }
     } else {
-      finalMembrane.fill(reset == .hard ? vReset : 0)
+      startMembrane.fill(reset == .hard ? vReset : 0)
     }
-    startMembrane = finalMembrane
+    finalMembrane.prepare(shape: stateShape)
+    startMembrane.withUnsafeBufferPointer { src in
+      finalMembrane.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress!, count: n) }
+    }
     potential.prepare(shape: input.shape)
     output.prepare(shape: input.shape)
     let chunks = chunkCount(n)

@@ -134,81 +134,79 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
     gradMembrane: UnsafeMutablePointer<S>, gradInput: UnsafeMutablePointer<S>,
     leakGradient: Bool
   ) -> S {
-    let sg = surrogate
-    switch sg.kind {
+    let p = surrogate.parameter
+    switch surrogate.kind {
     case .sigmoid:
-      let p = sg.parameter
       return backwardLoop(
-        steps, stride, range, gradSpikes, potential, spikes, initialMembrane, gradMembrane,
-        gradInput, leakGradient
-      ) { SurrogateKernel.sigmoidDerivative($0, p) }
+        SigmoidShape.self, p, steps, stride, range, gradSpikes, potential, spikes, initialMembrane,
+        gradMembrane, gradInput, leakGradient)
     case .atan:
-      let p = sg.parameter
       return backwardLoop(
-        steps, stride, range, gradSpikes, potential, spikes, initialMembrane, gradMembrane,
-        gradInput, leakGradient
-      ) { SurrogateKernel.atanDerivative($0, p) }
+        ATanShape.self, p, steps, stride, range, gradSpikes, potential, spikes, initialMembrane,
+        gradMembrane, gradInput, leakGradient)
     case .rectangle:
-      let p = sg.parameter
       return backwardLoop(
-        steps, stride, range, gradSpikes, potential, spikes, initialMembrane, gradMembrane,
-        gradInput, leakGradient
-      ) { SurrogateKernel.rectangleDerivative($0, p) }
+        RectangleShape.self, p, steps, stride, range, gradSpikes, potential, spikes,
+        initialMembrane, gradMembrane, gradInput, leakGradient)
     case .triangle:
-      let p = sg.parameter
       return backwardLoop(
-        steps, stride, range, gradSpikes, potential, spikes, initialMembrane, gradMembrane,
-        gradInput, leakGradient
-      ) { SurrogateKernel.triangleDerivative($0, p) }
+        TriangleShape.self, p, steps, stride, range, gradSpikes, potential, spikes,
+        initialMembrane, gradMembrane, gradInput, leakGradient)
     }
   }
 
   @inlinable @inline(__always)
-  func backwardLoop(
-    _ steps: Int, _ stride: Int, _ range: Range<Int>, _ gs: UnsafePointer<S>,
+  func backwardLoop<Shape: SurrogateShape>(
+    _: Shape.Type, _ parameter: S, _ steps: Int, _ stride: Int, _ range: Range<Int>, _ gs: UnsafePointer<S>,
     _ hp: UnsafePointer<S>, _ sp: UnsafePointer<S>, _ v0: UnsafePointer<S>,
-    _ gv: UnsafeMutablePointer<S>, _ gi: UnsafeMutablePointer<S>, _ wantLeak: Bool,
-    _ h: (S) -> S
+    _ gv: UnsafeMutablePointer<S>, _ gi: UnsafeMutablePointer<S>, _ wantLeak: Bool
   ) -> S {
     let a = decay, c = inputScale, vth = vThreshold, vr = vReset, hard = hardReset
     let reset: S = detachReset ? 0 : 1
     let carry: S = detachMembrane ? 0 : a
     var leak: S = 0
+    // The surrogate derivative of a block is computed first in a separate two-pointer loop
+    // (which vectorizes, exponential included), then the recurrence reads it.
+    return withUnsafeTemporaryAllocation(of: S.self, capacity: Self.blockSize) { sgBuffer in
+    let sg = sgBuffer.baseAddress!
     var blockStart = range.lowerBound
     while blockStart < range.upperBound {
       let blockEnd = Swift.min(blockStart + Self.blockSize, range.upperBound)
+      let width = blockEnd - blockStart
       var t = steps - 1
       while t >= 0 {
-        let base = t * stride
-        let g = gs + base, hh = hp + base, ss = sp + base, out = gi + base
+        let base = t * stride + blockStart
+        let g = gs + base, hh = hp + base, ss = sp + base, out = gi + base, gvb = gv + blockStart
+        for j in 0..<width { sg[j] = Shape.derivative(hh[j] - vth, parameter) }
         if hard {
-          for i in blockStart..<blockEnd {
-            let hv = hh[i], sv = ss[i], gV = gv[i]
-            let gS = g[i] + reset * gV * (vr - hv)
-            let gH = gS * h(hv - vth) + gV * (1 - sv)
-            out[i] = c * gH
-            gv[i] = carry * gH
+          for j in 0..<width {
+            let hv = hh[j], sv = ss[j], gV = gvb[j]
+            let gS = g[j] + reset * gV * (vr - hv)
+            let gH = gS * sg[j] + gV * (1 - sv)
+            out[j] = c * gH
+            gvb[j] = carry * gH
           }
         } else {
-          for i in blockStart..<blockEnd {
-            let hv = hh[i], gV = gv[i]
-            let gS = g[i] - reset * gV * vth
-            let gH = gS * h(hv - vth) + gV
-            out[i] = c * gH
-            gv[i] = carry * gH
+          for j in 0..<width {
+            let gV = gvb[j]
+            let gS = g[j] - reset * gV * vth
+            let gH = gS * sg[j] + gV
+            out[j] = c * gH
+            gvb[j] = carry * gH
           }
         }
         if wantLeak {
           // ∂L/∂a += g_H[t]·V[t−1]; g_H[t] = out/c is recovered from the stored ∂L/∂I.
           var acc: S = 0
           if t == 0 {
-            for i in blockStart..<blockEnd { acc += out[i] * v0[i] }
+            let v0b = v0 + blockStart
+            for j in 0..<width { acc += out[j] * v0b[j] }
           } else {
-            let ph = hp + base - stride, ps = sp + base - stride
-            for i in blockStart..<blockEnd {
-              let hv = ph[i], sv = ps[i]
+            let ph = hh - stride, ps = ss - stride
+            for j in 0..<width {
+              let hv = ph[j], sv = ps[j]
               let vPrev = hard ? hv * (1 - sv) + vr * sv : hv - vth * sv
-              acc += out[i] * vPrev
+              acc += out[j] * vPrev
             }
           }
           leak += acc / c
@@ -218,5 +216,40 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
       blockStart = blockEnd
     }
     return leak
+    }
+  }
+}
+
+/// A surrogate shape as a type, so that the backward loop is specialized (and vectorized)
+/// for each shape instead of calling through a closure.
+public protocol SurrogateShape {
+  static func derivative<S: DenseScalar>(_ x: S, _ parameter: S) -> S
+}
+
+public enum SigmoidShape: SurrogateShape {
+  @inlinable @inline(__always)
+  public static func derivative<S: DenseScalar>(_ x: S, _ a: S) -> S {
+    SurrogateKernel<S>.sigmoidDerivative(x, a)
+  }
+}
+
+public enum ATanShape: SurrogateShape {
+  @inlinable @inline(__always)
+  public static func derivative<S: DenseScalar>(_ x: S, _ a: S) -> S {
+    SurrogateKernel<S>.atanDerivative(x, a)
+  }
+}
+
+public enum RectangleShape: SurrogateShape {
+  @inlinable @inline(__always)
+  public static func derivative<S: DenseScalar>(_ x: S, _ w: S) -> S {
+    SurrogateKernel<S>.rectangleDerivative(x, w)
+  }
+}
+
+public enum TriangleShape: SurrogateShape {
+  @inlinable @inline(__always)
+  public static func derivative<S: DenseScalar>(_ x: S, _ w: S) -> S {
+    SurrogateKernel<S>.triangleDerivative(x, w)
   }
 }
