@@ -90,10 +90,12 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
   }
 
   func flatIndex(_ indices: [Int]) -> Int {
-    precondition(indices.count == shape.count, "expected \(shape.count) indices, got \(indices.count)")
+    precondition(
+      indices.count == shape.count, "expected \(shape.count) indices, got \(indices.count)")
     var flat = 0
     for (axis, i) in indices.enumerated() {
-      precondition(i >= 0 && i < shape[axis], "index \(i) out of range for axis \(axis) of \(shape)")
+      precondition(
+        i >= 0 && i < shape[axis], "index \(i) out of range for axis \(axis) of \(shape)")
       flat = flat * shape[axis] + i
     }
     return flat

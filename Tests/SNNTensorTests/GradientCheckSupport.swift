@@ -38,27 +38,37 @@ struct ReferenceNetwork {
   /// rows×k · k×n.
   static func matmul(_ a: [Double], _ b: [Double], rows: Int, k: Int, n: Int) -> [Double] {
     var c = [Double](repeating: 0, count: rows * n)
-    for i in 0..<rows { for p in 0..<k { for j in 0..<n { c[i * n + j] += a[i * k + p] * b[p * n + j] } } }
+    for i in 0..<rows {
+      for p in 0..<k { for j in 0..<n { c[i * n + j] += a[i * k + p] * b[p * n + j] } }
+    }
     return c
   }
 
   /// rows×n · (k×n)ᵀ.
-  static func matmulTransposedB(_ a: [Double], _ b: [Double], rows: Int, n: Int, k: Int) -> [Double] {
+  static func matmulTransposedB(_ a: [Double], _ b: [Double], rows: Int, n: Int, k: Int) -> [Double]
+  {
     var c = [Double](repeating: 0, count: rows * k)
-    for i in 0..<rows { for p in 0..<k { for j in 0..<n { c[i * k + p] += a[i * n + j] * b[p * n + j] } } }
+    for i in 0..<rows {
+      for p in 0..<k { for j in 0..<n { c[i * k + p] += a[i * n + j] * b[p * n + j] } }
+    }
     return c
   }
 
   /// (rows×k)ᵀ · rows×n.
-  static func matmulTransposedA(_ a: [Double], _ b: [Double], rows: Int, k: Int, n: Int) -> [Double] {
+  static func matmulTransposedA(_ a: [Double], _ b: [Double], rows: Int, k: Int, n: Int) -> [Double]
+  {
     var c = [Double](repeating: 0, count: k * n)
-    for i in 0..<rows { for p in 0..<k { for j in 0..<n { c[p * n + j] += a[i * k + p] * b[i * n + j] } } }
+    for i in 0..<rows {
+      for p in 0..<k { for j in 0..<n { c[p * n + j] += a[i * k + p] * b[i * n + j] } }
+    }
     return c
   }
 
   struct LayerState { var h: [Double], s: [Double], v0: [Double] }
 
-  static func lifForward(_ kernel: LIFKernel<Double>, _ input: [Double], steps: Int, n: Int) -> LayerState {
+  static func lifForward(_ kernel: LIFKernel<Double>, _ input: [Double], steps: Int, n: Int)
+    -> LayerState
+  {
     var v = [Double](repeating: kernel.hardReset ? kernel.vReset : 0, count: n)
     let v0 = v
     var h = [Double](repeating: 0, count: steps * n), s = h
@@ -67,7 +77,8 @@ struct ReferenceNetwork {
         h.withUnsafeMutableBufferPointer { hp in
           s.withUnsafeMutableBufferPointer { sp in
             kernel.forward(
-              steps: steps, stride: n, range: 0..<n, input: ip.baseAddress!, membrane: vp.baseAddress!,
+              steps: steps, stride: n, range: 0..<n, input: ip.baseAddress!,
+              membrane: vp.baseAddress!,
               potential: hp.baseAddress!, spikes: sp.baseAddress!, countWindow: false)
           }
         }
@@ -89,7 +100,8 @@ struct ReferenceNetwork {
               gi.withUnsafeMutableBufferPointer { gip in
                 kernel.backward(
                   steps: steps, stride: n, range: 0..<n, gradSpikes: g.baseAddress!,
-                  potential: h.baseAddress!, spikes: s.baseAddress!, initialMembrane: v0.baseAddress!,
+                  potential: h.baseAddress!, spikes: s.baseAddress!,
+                  initialMembrane: v0.baseAddress!,
                   gradMembrane: gvp.baseAddress!, gradInput: gip.baseAddress!, leakGradient: true)
               }
             }
@@ -284,7 +296,8 @@ struct ProjectionLoss {
   }
 
   func value(_ y: Tensor) -> Double {
-    precondition(y.count == weights.count, "projection of \(y.count) values with \(weights.count) weights")
+    precondition(
+      y.count == weights.count, "projection of \(y.count) values with \(weights.count) weights")
     var s = 0.0
     for i in 0..<y.count { s += Double(weights[i]) * Double(y.scalars[i]) }
     return s

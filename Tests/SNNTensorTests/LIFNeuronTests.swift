@@ -74,7 +74,8 @@ import Testing
   // MARK: Spec §5.2: BPTT gradient checks in Float64, primitive mode
 
   func kernel(
-    reset: LIF.Reset, detach: Int, charge: (a: Double, c: Double), surrogate: SurrogateKernel<Double>,
+    reset: LIF.Reset, detach: Int, charge: (a: Double, c: Double),
+    surrogate: SurrogateKernel<Double>,
     vReset: Double = 0, vThreshold: Double = 1
   ) -> LIFKernel<Double> {
     LIFKernel<Double>(
@@ -85,7 +86,9 @@ import Testing
 
   /// Checks ∂L/∂x, ∂L/∂W1, ∂L/∂W2 and ∂L/∂a of both layers against central differences
   /// (ε = 1e-4) of an independent implementation with the detached paths frozen.
-  func checkNetwork(_ k: LIFKernel<Double>, seed: UInt64, kinks: Bool = false) -> [String: GradientComparison] {
+  func checkNetwork(_ k: LIFKernel<Double>, seed: UInt64, kinks: Bool = false) -> [String:
+    GradientComparison]
+  {
     let net = ReferenceNetwork(steps: 5, kernel: k, seed: seed)
     // The library kernel and the independent implementation agree at the base point.
     let kv = net.kernelValues(), iv = net.independentValues()
@@ -95,12 +98,18 @@ import Testing
     let eps = 1e-4
     var out: [String: GradientComparison] = [:]
     func check(
-      _ name: String, _ values: [Double], _ grad: [Double], _ apply: @escaping (inout ReferenceNetwork, [Double]) -> Void
+      _ name: String, _ values: [Double], _ grad: [Double],
+      _ apply: @escaping (inout ReferenceNetwork, [Double]) -> Void
     ) {
       out[name] = centralDifferences(
         values, epsilon: eps, analytic: grad,
-        regions: kinks ? { v in var n = net; apply(&n, v); return n.regions(frozen: frozen) } : nil,
-        loss: { v in var n = net; apply(&n, v); return n.loss(frozen: frozen) })
+        regions: kinks
+          ? { v in
+            var n = net; apply(&n, v); return n.regions(frozen: frozen)
+          } : nil,
+        loss: { v in
+          var n = net; apply(&n, v); return n.loss(frozen: frozen)
+        })
     }
     check("x", net.x, analytic.x) { $0.x = $1 }
     check("w1", net.w1, analytic.w1) { $0.w1 = $1 }
@@ -116,12 +125,16 @@ import Testing
   func bpttMatchesFiniteDifferences(reset: LIF.Reset, detach: Int) {
     var checked = 0
     for (ci, charge) in [(a: 0.5, c: 1.0), (0.5, 0.5), (0.9, 1)].enumerated() {
-      for sg in [SurrogateKernel<Double>(kind: .sigmoid, parameter: 4), .init(kind: .atan, parameter: 2)] {
+      for sg in [
+        SurrogateKernel<Double>(kind: .sigmoid, parameter: 4), .init(kind: .atan, parameter: 2),
+      ] {
         let vReset = reset == .hard && ci == 2 ? 0.2 : 0
         let k = kernel(reset: reset, detach: detach, charge: charge, surrogate: sg, vReset: vReset)
         let result = checkNetwork(k, seed: UInt64(17 + ci))
         for (name, cmp) in result {
-          #expect(cmp.relativeError < 1e-5, "\(reset) detach=\(detach) charge=\(charge) \(sg.kind) \(name): \(cmp)")
+          #expect(
+            cmp.relativeError < 1e-5,
+            "\(reset) detach=\(detach) charge=\(charge) \(sg.kind) \(name): \(cmp)")
           #expect(cmp.scale > 1e-3, "\(name): gradient too small to be a meaningful check (\(cmp))")
           checked += cmp.analytic.count
         }
@@ -131,14 +144,17 @@ import Testing
   }
 
   @Test(arguments: [LIF.Reset.soft, .hard], [SurrogateKernel<Double>.Kind.rectangle, .triangle])
-  func piecewiseSurrogatesMatchFiniteDifferences(reset: LIF.Reset, kind: SurrogateKernel<Double>.Kind) {
+  func piecewiseSurrogatesMatchFiniteDifferences(
+    reset: LIF.Reset, kind: SurrogateKernel<Double>.Kind
+  ) {
     // Piecewise primitives: steps that straddle a kink are skipped (and must be rare).
     let k = kernel(
       reset: reset, detach: 0, charge: (0.5, 1), surrogate: .init(kind: kind, parameter: 1.2))
     let result = checkNetwork(k, seed: 5, kinks: true)
     for (name, cmp) in result {
       #expect(cmp.relativeError < 1e-5, "\(name): \(cmp)")
-      #expect(cmp.skipped * 10 <= cmp.analytic.count + cmp.skipped, "\(name): too many kinks \(cmp)")
+      #expect(
+        cmp.skipped * 10 <= cmp.analytic.count + cmp.skipped, "\(name): too many kinks \(cmp)")
     }
   }
 
@@ -149,7 +165,9 @@ import Testing
     let sg = SurrogateKernel<Double>(kind: .sigmoid, parameter: 4)
     var grads: [[Double]] = []
     for detach in 0..<4 {
-      let net = ReferenceNetwork(steps: 5, kernel: kernel(reset: .hard, detach: detach, charge: (0.5, 1), surrogate: sg), seed: 3)
+      let net = ReferenceNetwork(
+        steps: 5, kernel: kernel(reset: .hard, detach: detach, charge: (0.5, 1), surrogate: sg),
+        seed: 3)
       grads.append(net.gradients().w1)
     }
     for i in 0..<4 {
@@ -182,7 +200,8 @@ import Testing
       surrogate: .init(kind: .sigmoid, parameter: 4))
     let m = batch * n
     let st = ReferenceNetwork.lifForward(k, x.scalars.map(Double.init), steps: steps, n: m)
-    let (gi, _) = ReferenceNetwork.lifBackward(k, st, gy.scalars.map(Double.init), steps: steps, n: m)
+    let (gi, _) = ReferenceNetwork.lifBackward(
+      k, st, gy.scalars.map(Double.init), steps: steps, n: m)
     // Spikes agree except where Float32 and Float64 round H to opposite sides of V_th.
     var mismatches = 0
     for i in 0..<s.count where Double(s.scalars[i]) != st.s[i] { mismatches += 1 }
@@ -202,7 +221,8 @@ import Testing
     var x = randomTensor([steps, batch, n], seed: 21, scale: 0.5, offset: 0.5)
     let proj = ProjectionLoss(count: x.count, seed: 22)
     for reset in LIF.Reset.allCases {
-      let lif = LIF(charge: .leaky(lambda: 0.6), vThreshold: 1, reset: reset, surrogate: .sigmoid(alpha: 4))
+      let lif = LIF(
+        charge: .leaky(lambda: 0.6), vThreshold: 1, reset: reset, surrogate: .sigmoid(alpha: 4))
       lif.primitiveMode = true
       _ = lif.forward(x)
       let gx = lif.backward(proj.gradient(shape: x.shape))

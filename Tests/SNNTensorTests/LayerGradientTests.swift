@@ -25,7 +25,10 @@ import Testing
     #expect(gx.shape == x.shape)
     let cmp = floatCentralDifferences(
       count: x.count, epsilon: epsilon, analytic: gx, get: { x.scalars[$0] },
-      set: { x[flat: $0] = $1 }, loss: { prepare(); return proj.value(layer.forward(x)) })
+      set: { x[flat: $0] = $1 },
+      loss: {
+        prepare(); return proj.value(layer.forward(x))
+      })
     #expect(cmp.relativeError < tolerance, "\(layer.name) input: \(cmp)")
     #expect(cmp.scale > 1e-3, "\(layer.name) input: gradient too small (\(cmp))")
     // Parameters.
@@ -37,7 +40,10 @@ import Testing
       let analytic = p.gradient
       let c = floatCentralDifferences(
         count: p.value.count, epsilon: epsilon, analytic: analytic, get: { p.value.scalars[$0] },
-        set: { p.value[flat: $0] = $1 }, loss: { prepare(); return proj.value(layer.forward(x)) })
+        set: { p.value[flat: $0] = $1 },
+        loss: {
+          prepare(); return proj.value(layer.forward(x))
+        })
       #expect(c.relativeError < tolerance, "\(p.name): \(c)")
       #expect(c.scale > 1e-3, "\(p.name): gradient too small (\(c))")
     }
@@ -72,7 +78,8 @@ import Testing
 
   @Test func conv2dMatchesDirectConvolution() {
     var g = Xoshiro256StarStar(seed: 7)
-    let layer = Conv2d(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, using: &g)
+    let layer = Conv2d(
+      inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: 1, using: &g)
     let x = randomTensor([1, 2, 2, 7, 6], seed: 8)
     let y = layer.forward(x)
     let oh = (7 + 2 - 3) / 2 + 1, ow = (6 + 2 - 3) / 2 + 1
@@ -113,7 +120,8 @@ import Testing
     order.seededShuffle(using: &g)
     let x = Tensor(shape: [2, 2, 3, 4, 6], scalars: order.map { Float($0) * 0.01 })
     checkInput(MaxPool2d(kernelSize: 2), input: x, epsilon: 0.004, tolerance: 1e-3)
-    let pooled = MaxPool2d(kernelSize: 2).forward(Tensor(shape: [1, 1, 1, 2, 2], scalars: [0, 3, 2, 1]))
+    let pooled = MaxPool2d(kernelSize: 2).forward(
+      Tensor(shape: [1, 1, 1, 2, 2], scalars: [0, 3, 2, 1]))
     #expect(pooled.scalars == [3])
   }
 
@@ -130,7 +138,8 @@ import Testing
     let layer = Dropout(probability: 0.3, variational: variational, seed: 13)
     let saved = layer.generator
     // Hold the mask fixed across the finite-difference evaluations.
-    checkInput(layer, input: randomTensor([4, 3, 20], seed: 14), prepare: { layer.generator = saved })
+    checkInput(
+      layer, input: randomTensor([4, 3, 20], seed: 14), prepare: { layer.generator = saved })
     let x = Tensor(shape: [4, 3, 20], repeating: 1)
     let y = layer.forward(x)
     let kept = y.scalars.filter { $0 != 0 }
@@ -184,9 +193,12 @@ import Testing
     let y = layer.forward(x)
     for c in 0..<2 {
       var vals: [Double] = []
-      for t in 0..<3 { for b in 0..<8 { for i in 0..<9 { vals.append(Double(y[t, b, c, i / 3, i % 3])) } } }
+      for t in 0..<3 {
+        for b in 0..<8 { for i in 0..<9 { vals.append(Double(y[t, b, c, i / 3, i % 3])) } }
+      }
       let mean = vals.reduce(0, +) / Double(vals.count)
-      let sd = (vals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(vals.count)).squareRoot()
+      let sd = (vals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(vals.count))
+        .squareRoot()
       #expect(abs(mean - Double(layer.beta.value[c])) < 1e-5)
       #expect(abs(sd - 0.5) < 1e-3)  // γ = 1, k = η·V_th = 0.5 (ε = 1e-5 shrinks it by ~1e-5)
     }
@@ -218,6 +230,8 @@ import Testing
     #expect(net.parameters.map(\.name) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
     // A smooth network (primitive mode): Float32 differences with ε = 1e-2, see
     // LIFNeuronTests.layerPrimitiveModeMatchesFloat32FiniteDifferences for the tolerance.
-    checkInput(net, input: randomTensor([4, 2, 6], seed: 21, scale: 1, offset: 0.5), epsilon: 1e-2, tolerance: 3e-3)
+    checkInput(
+      net, input: randomTensor([4, 2, 6], seed: 21, scale: 1, offset: 0.5), epsilon: 1e-2,
+      tolerance: 3e-3)
   }
 }

@@ -25,7 +25,8 @@ import Testing
   @Test func sgdPlain() {
     let p = parameter(1)
     // w ← w − η(g + λw): 1 − 0.1·(0.5 + 0.01) = 0.949; 0.949 − 0.1·(0.5 + 0.00949) = 0.898051
-    let w = run(SGD(parameters: [p], learningRate: 0.1, weightDecay: 0.01), p, gradients: [0.5, 0.5])
+    let w = run(
+      SGD(parameters: [p], learningRate: 0.1, weightDecay: 0.01), p, gradients: [0.5, 0.5])
     #expect(near(w, [0.949, 0.898051]))
   }
 
@@ -40,7 +41,8 @@ import Testing
     let p = parameter(1)
     // u1 = 0.51 + 0.9·0.51 = 0.969 → 0.9031; d2 = 0.509031, b2 = 0.968031,
     // u2 = 0.509031 + 0.9·0.968031 = 1.3802589 → 0.76507411
-    let opt = SGD(parameters: [p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true)
+    let opt = SGD(
+      parameters: [p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true)
     #expect(near(run(opt, p, gradients: [0.5, 0.5]), [0.9031, 0.76507411]))
   }
 
@@ -62,7 +64,8 @@ import Testing
   @Test func adamWDecoupledWeightDecay() {
     // w·(1 − 0.01) before each Adam step: 0.99 − 0.1 = 0.89; 0.8811 − 0.0932180 = 0.7878820.
     let p = parameter(1)
-    let opt = Adam.adamW(groups: [ParameterGroup(parameters: [p], weightDecay: 0.1)], learningRate: 0.1)
+    let opt = Adam.adamW(
+      groups: [ParameterGroup(parameters: [p], weightDecay: 0.1)], learningRate: 0.1)
     #expect(near(run(opt, p, gradients: [0.5, 0.25]), [0.89, 0.7878820]))
   }
 
@@ -162,7 +165,9 @@ import Testing
     let cosine = LearningRateSchedule.cosine(base: 1, periods: 4)
     let c = (0..<6).map { Double(cosine.learningRate(at: $0)) }
     #expect(zip(c, [1, 0.8535534, 0.5, 0.1464466, 0, 0]).allSatisfy { abs($0 - $1) < 1e-6 })
-    #expect(abs(LearningRateSchedule.cosine(base: 1, periods: 4, floor: 0.1).learningRate(at: 2) - 0.55) < 1e-6)
+    #expect(
+      abs(LearningRateSchedule.cosine(base: 1, periods: 4, floor: 0.1).learningRate(at: 2) - 0.55)
+        < 1e-6)
 
     let warm = LearningRateSchedule.warmup(steps: 2, startFactor: 0.1, then: cosine)
     let w = (0..<5).map { Double(warm.learningRate(at: $0)) }

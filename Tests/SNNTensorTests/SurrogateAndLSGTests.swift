@@ -16,17 +16,22 @@ func normalCDF(_ z: Double) -> Double {
 
 @Suite struct SurrogateAndLSGTests {
   @Test func derivativesAreTheDerivativesOfThePrimitives() {
-    let kinds: [Surrogate] = [.sigmoid(alpha: 4), .atan(alpha: 2), .rectangle(width: 1), .triangle(width: 1.5)]
+    let kinds: [Surrogate] = [
+      .sigmoid(alpha: 4), .atan(alpha: 2), .rectangle(width: 1), .triangle(width: 1.5),
+    ]
     for sg in kinds {
       let k = sg.kernel(Double.self)
       for x in stride(from: -2.0, through: 2.0, by: 0.037) {
         let eps = 1e-6
         let numeric = (k.primitive(x + eps) - k.primitive(x - eps)) / (2 * eps)
         // Away from the kinks of piecewise shapes the two agree to FD accuracy.
-        if let w = sg.windowWidth, abs(abs(x) - Double(w) / 2) < 1e-3 || (sg == .triangle(width: 1.5) && abs(x) < 1e-3) {
+        if let w = sg.windowWidth,
+          abs(abs(x) - Double(w) / 2) < 1e-3 || (sg == .triangle(width: 1.5) && abs(x) < 1e-3)
+        {
           continue
         }
-        #expect(abs(numeric - k.derivative(x)) < 1e-6, "\(sg) at \(x): \(numeric) vs \(k.derivative(x))")
+        #expect(
+          abs(numeric - k.derivative(x)) < 1e-6, "\(sg) at \(x): \(numeric) vs \(k.derivative(x))")
       }
       // The primitive goes from 0 to 1 (a step of unit height).
       #expect(abs(k.primitive(-50)) < 1e-2 && abs(k.primitive(50) - 1) < 1e-2, "\(sg)")
@@ -127,7 +132,8 @@ func normalCDF(_ z: Double) -> Double {
       decay: beta, inputScale: 1, vThreshold: 0.5, hardReset: true, detachReset: false,
       detachMembrane: false, surrogate: .init(kind: .rectangle, parameter: Double(Float(alpha))))
     let st = ReferenceNetwork.lifForward(k, x.scalars.map(Double.init), steps: steps, n: batch * n)
-    let (_, decayGrad) = ReferenceNetwork.lifBackward(k, st, gy.scalars.map(Double.init), steps: steps, n: batch * n)
+    let (_, decayGrad) = ReferenceNetwork.lifBackward(
+      k, st, gy.scalars.map(Double.init), steps: steps, n: batch * n)
     let expected = beta * (1 - beta) * decayGrad
     #expect(abs(gLSG - expected) <= 1e-4 * abs(expected), "\(gLSG) vs \(expected)")
     #expect(abs(expected) > 1e-2)
@@ -141,12 +147,16 @@ func normalCDF(_ z: Double) -> Double {
     }
     #expect(abs(ratio(beta: 0.2, alpha: 1) - 0.4751) < 5e-5)
     #expect(abs(ratio(beta: 0.8, alpha: 1) - 0.4408) < 5e-5)
-    #expect(abs(ratio(beta: 0.2, alpha: Surrogate.lsgWidth(beta: 0.2, vThreshold: 0.5)) - 0.4839) < 5e-5)
-    #expect(abs(ratio(beta: 0.8, alpha: Surrogate.lsgWidth(beta: 0.8, vThreshold: 0.5)) - 0.5493) < 5e-5)
+    #expect(
+      abs(ratio(beta: 0.2, alpha: Surrogate.lsgWidth(beta: 0.2, vThreshold: 0.5)) - 0.4839) < 5e-5)
+    #expect(
+      abs(ratio(beta: 0.8, alpha: Surrogate.lsgWidth(beta: 0.8, vThreshold: 0.5)) - 0.5493) < 5e-5)
   }
 
   @Test(arguments: [(0.2, 0.4751, 0.4839), (0.8, 0.4408, 0.5493)])
-  func layerGradAvailableRatioOnSyntheticPotentials(beta: Double, fixedRatio: Double, lsgRatio: Double) {
+  func layerGradAvailableRatioOnSyntheticPotentials(
+    beta: Double, fixedRatio: Double, lsgRatio: Double
+  ) {
     // One step from V = 0, so H = u. With n = 10⁶ samples the standard error of a ratio
     // near 0.5 is √(0.25/n) = 5e-4; the tolerance is 4 standard errors (2e-3), below the
     // 0.0088 gap between the fixed and LSG values at β = 0.2.
@@ -154,9 +164,13 @@ func normalCDF(_ z: Double) -> Double {
     var g = Xoshiro256StarStar(seed: 2023)
     let sigma = 0.5 * (1 + beta * beta).squareRoot()
     let u = Tensor(shape: [1, 1, count], generating: { _ in Float(sigma * g.nextNormal()) })
-    let fixed = LIF(charge: .leaky(lambda: Float(beta)), vThreshold: 0.5, reset: .hard, surrogate: .rectangle(width: 1))
+    let fixed = LIF(
+      charge: .leaky(lambda: Float(beta)), vThreshold: 0.5, reset: .hard,
+      surrogate: .rectangle(width: 1))
     _ = fixed.forward(u)
-    let lsg = LIF(charge: .leaky(lambda: Float(beta)), vThreshold: 0.5, reset: .hard, surrogate: .learnableWidth)
+    let lsg = LIF(
+      charge: .leaky(lambda: Float(beta)), vThreshold: 0.5, reset: .hard, surrogate: .learnableWidth
+    )
     _ = lsg.forward(u)
     let rf = fixed.gradAvailableRatio!, rl = lsg.gradAvailableRatio!
     #expect(abs(rf - fixedRatio) < 2e-3, "fixed α=1: \(rf)")

@@ -52,11 +52,13 @@ import Testing
 
   @Test func kaimingInitializers() {
     var g = Xoshiro256StarStar(seed: 1)
-    let n = Initializer.kaimingNormal(mode: .fanIn).make(shape: [200, 500], fanIn: 200, fanOut: 500, using: &g)
+    let n = Initializer.kaimingNormal(mode: .fanIn).make(
+      shape: [200, 500], fanIn: 200, fanOut: 500, using: &g)
     let variance = n.squaredNorm / Double(n.count)
     // Var = 2/fanIn = 0.01; 10⁵ samples give a relative standard error of √(2/10⁵) ≈ 0.45%.
     #expect(abs(variance - 0.01) < 0.01 * 0.02)
-    let u = Initializer.kaimingUniform(mode: .fanOut).make(shape: [200, 500], fanIn: 200, fanOut: 500, using: &g)
+    let u = Initializer.kaimingUniform(mode: .fanOut).make(
+      shape: [200, 500], fanIn: 200, fanOut: 500, using: &g)
     let bound = Float((2.0 * 3 / 500).squareRoot())
     #expect(u.max <= bound && u.min >= -bound && u.max > 0.99 * bound)
     #expect(abs(u.squaredNorm / Double(u.count) - 2.0 / 500) < 2.0 / 500 * 0.02)

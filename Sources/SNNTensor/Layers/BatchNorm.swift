@@ -58,8 +58,11 @@ public final class BatchNorm: DenseLayer {
     self.epsilon = epsilon
     self.momentum = momentum
     self.scale = scale
-    gamma = Parameter(name: name + ".gamma", role: .normalization, value: Tensor(shape: [channelCount], repeating: 1))
-    beta = Parameter(name: name + ".beta", role: .normalization, value: Tensor(shape: [channelCount]))
+    gamma = Parameter(
+      name: name + ".gamma", role: .normalization,
+      value: Tensor(shape: [channelCount], repeating: 1))
+    beta = Parameter(
+      name: name + ".beta", role: .normalization, value: Tensor(shape: [channelCount]))
     runningMean = Tensor(shape: [channelCount])
     runningVariance = Tensor(shape: [channelCount], repeating: 1)
   }
@@ -68,7 +71,8 @@ public final class BatchNorm: DenseLayer {
   public static func thresholdDependent(
     name: String = "tdbn", channelCount: Int, vThreshold: Float, eta: Float = 1
   ) -> BatchNorm {
-    BatchNorm(name: name, channelCount: channelCount, statistics: .acrossTime, scale: eta * vThreshold)
+    BatchNorm(
+      name: name, channelCount: channelCount, statistics: .acrossTime, scale: eta * vThreshold)
   }
 
   public var parameters: [Parameter] { [gamma, beta] }
@@ -88,7 +92,9 @@ public final class BatchNorm: DenseLayer {
     let stepsPerGroup = steps / groups
     let n = stepsPerGroup * batch * inner
     usedBatchStatistics = isTraining
-    if isTraining { precondition(n > 1, "\(name): batch statistics need more than one value per channel") }
+    if isTraining {
+      precondition(n > 1, "\(name): batch statistics need more than one value per channel")
+    }
     normalized.prepare(shape: input.shape)
     output.prepare(shape: input.shape)
     if inverseStd.count != groups * c { inverseStd = [Float](repeating: 0, count: groups * c) }
@@ -100,9 +106,11 @@ public final class BatchNorm: DenseLayer {
           runningMean.withUnsafeMutableBufferPointer { rm in
             runningVariance.withUnsafeMutableBufferPointer { rv in
               inverseStd.withUnsafeMutableBufferPointer { istd in
-                let x = UncheckedSendable(xs.baseAddress!), xhat = UncheckedSendable(xh.baseAddress!)
+                let x = UncheckedSendable(xs.baseAddress!),
+                  xhat = UncheckedSendable(xh.baseAddress!)
                 let y = UncheckedSendable(ys.baseAddress!), rmp = UncheckedSendable(rm.baseAddress!)
-                let rvp = UncheckedSendable(rv.baseAddress!), isp = UncheckedSendable(istd.baseAddress!)
+                let rvp = UncheckedSendable(rv.baseAddress!),
+                  isp = UncheckedSendable(istd.baseAddress!)
                 Parallel.forEachChunk(count: c) { _, channels in
                   for ch in channels {
                     for grp in 0..<groups {
@@ -137,7 +145,8 @@ public final class BatchNorm: DenseLayer {
                         mean = muF
                         variance = Float(q / Double(n))
                         rmp.value[ch] = (1 - m) * rmp.value[ch] + m * mean
-                        rvp.value[ch] = (1 - m) * rvp.value[ch] + m * variance * Float(n) / Float(n - 1)
+                        rvp.value[ch] =
+                          (1 - m) * rvp.value[ch] + m * variance * Float(n) / Float(n - 1)
                       } else {
                         mean = rmp.value[ch]
                         variance = rvp.value[ch]

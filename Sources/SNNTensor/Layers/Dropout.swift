@@ -23,7 +23,8 @@ public final class Dropout: DenseLayer {
   var output = Tensor(shape: [0])
   var gradInput = Tensor(shape: [0])
 
-  public init(name: String = "dropout", probability: Float, variational: Bool = false, seed: UInt64) {
+  public init(name: String = "dropout", probability: Float, variational: Bool = false, seed: UInt64)
+  {
     precondition(probability >= 0 && probability < 1, "Dropout: p must be in [0, 1)")
     self.name = name
     self.probability = probability

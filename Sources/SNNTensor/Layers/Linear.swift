@@ -163,7 +163,8 @@ public final class Linear: DenseLayer {
       gradSum.prepare(shape: [rows, n])
       gradOutput.withUnsafeBufferPointer { src in
         gradSum.withUnsafeMutableBufferPointer { dst in
-          RowOps.sumOverTime(src.baseAddress!, steps: steps, count: rows * n, into: dst.baseAddress!)
+          RowOps.sumOverTime(
+            src.baseAddress!, steps: steps, count: rows * n, into: dst.baseAddress!)
         }
       }
       g = gradSum
@@ -191,7 +192,8 @@ public final class Linear: DenseLayer {
       }
       if let bias {
         bias.gradient.withUnsafeMutableBufferPointer { gb in
-          RowOps.accumulateColumnSums(gy.baseAddress!, rows: rows, columns: n, into: gb.baseAddress!)
+          RowOps.accumulateColumnSums(
+            gy.baseAddress!, rows: rows, columns: n, into: gb.baseAddress!)
         }
       }
     }

@@ -109,7 +109,8 @@ public final class LIF: DenseLayer {
     self.resolvedSurrogate = surrogate
     if case .learnableLeak(let b0) = charge {
       let logit = Float(Math.log(Double(b0) / (1 - Double(b0))))
-      leakLogit = Parameter(name: name + ".leakLogit", role: .neuron, value: Tensor(shape: [1], scalars: [logit]))
+      leakLogit = Parameter(
+        name: name + ".leakLogit", role: .neuron, value: Tensor(shape: [1], scalars: [logit]))
     } else {
       leakLogit = nil
     }
@@ -118,12 +119,16 @@ public final class LIF: DenseLayer {
   /// SpikingJelly's `LIFNode()` defaults: τ = 2 with `decay_input`, V_th = 1, hard reset
   /// to 0, reset not detached, sigmoid surrogate a = 4 (the BPTT baseline of the specs).
   public static func spikingJellyDefault(name: String = "lif") -> LIF {
-    LIF(name: name, charge: .decayInput(tau: 2), vThreshold: 1, reset: .hard, surrogate: .sigmoid(alpha: 4))
+    LIF(
+      name: name, charge: .decayInput(tau: 2), vThreshold: 1, reset: .hard,
+      surrogate: .sigmoid(alpha: 4))
   }
 
   /// LSG's neuron (Lian et al., IJCAI 2023): learnable leak β (init 0.2), V_th = 0.5, hard
   /// multiplicative reset not detached, rectangular surrogate of width 2·V_th·√(1 + β²).
-  public static func lsg(name: String = "lsg", initialBeta: Float = 0.2, vThreshold: Float = 0.5) -> LIF {
+  public static func lsg(name: String = "lsg", initialBeta: Float = 0.2, vThreshold: Float = 0.5)
+    -> LIF
+  {
     LIF(
       name: name, charge: .learnableLeak(initialBeta: initialBeta), vThreshold: vThreshold,
       reset: .hard, detachReset: false, surrogate: .learnableWidth)
@@ -167,16 +172,21 @@ public final class LIF: DenseLayer {
     // place); both buffers are reused from call to call.
     startMembrane.prepare(shape: stateShape)
     if let v0 = initialMembrane {
-      precondition(v0.shape == stateShape, "\(name): initial membrane \(v0.shape), expected \(stateShape)")
+      precondition(
+        v0.shape == stateShape, "\(name): initial membrane \(v0.shape), expected \(stateShape)")
       v0.withUnsafeBufferPointer { src in
-        startMembrane.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress!, count: n) }
+        startMembrane.withUnsafeMutableBufferPointer {
+          $0.baseAddress!.update(from: src.baseAddress!, count: n)
+        }
       }
     } else {
       startMembrane.fill(reset == .hard ? vReset : 0)
     }
     finalMembrane.prepare(shape: stateShape)
     startMembrane.withUnsafeBufferPointer { src in
-      finalMembrane.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress!, count: n) }
+      finalMembrane.withUnsafeMutableBufferPointer {
+        $0.baseAddress!.update(from: src.baseAddress!, count: n)
+      }
     }
     potential.prepare(shape: input.shape)
     output.prepare(shape: input.shape)
@@ -201,7 +211,8 @@ public final class LIF: DenseLayer {
         }
       }
     }
-    gradAvailableRatio = window && steps * n > 0
+    gradAvailableRatio =
+      window && steps * n > 0
       ? Double(counts.reduce(0, +)) / Double(steps * n) : nil
     return output
   }
@@ -215,12 +226,15 @@ public final class LIF: DenseLayer {
 
   public func backward(_ gradOutput: Tensor, gradFinalMembrane: Tensor?) -> Tensor {
     guard let kernel = lastKernel else { preconditionFailure("\(name): backward before forward") }
-    precondition(gradOutput.shape == output.shape, "\(name): gradient \(gradOutput.shape), expected \(output.shape)")
+    precondition(
+      gradOutput.shape == output.shape,
+      "\(name): gradient \(gradOutput.shape), expected \(output.shape)")
     let steps = output.shape[0], n = output.elementsPerStep
     gradInput.prepare(shape: output.shape)
     let gv = carry.reserve(n)
     if let gf = gradFinalMembrane {
-      precondition(gf.count == n, "\(name): final-membrane gradient has \(gf.count) values, expected \(n)")
+      precondition(
+        gf.count == n, "\(name): final-membrane gradient has \(gf.count) values, expected \(n)")
       gf.withUnsafeBufferPointer { gv.update(from: $0.baseAddress!, count: n) }
     } else {
       gv.update(repeating: 0, count: n)
@@ -257,7 +271,9 @@ public final class LIF: DenseLayer {
       b.gradient.withUnsafeMutableBufferPointer { $0[0] += Float(beta * (1 - beta) * total) }
     }
     gradInitialMembrane.prepare(shape: finalMembrane.shape)
-    gradInitialMembrane.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: gv, count: n) }
+    gradInitialMembrane.withUnsafeMutableBufferPointer {
+      $0.baseAddress!.update(from: gv, count: n)
+    }
     return gradInput
   }
 }

@@ -58,7 +58,7 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
 
   /// Neurons per cache block: the inner loop runs over a block for every t, so the block's
   /// membrane state stays in L1 while H, S and I stream through.
-  public static var blockSize: Int { 1024 }
+  public static var blockSize: Int { 4096 }
 
   /// Runs T steps for the neurons in `range`.
   ///
@@ -73,7 +73,8 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
     spikes: UnsafeMutablePointer<S>, countWindow: Bool
   ) -> Int {
     let a = decay, c = inputScale, vth = vThreshold, vr = vReset, hard = hardReset
-    let halfWindow: S = surrogate.kind == .rectangle || surrogate.kind == .triangle
+    let halfWindow: S =
+      surrogate.kind == .rectangle || surrogate.kind == .triangle
       ? surrogate.parameter / 2 : 0
     var windowCount = 0
     var blockStart = range.lowerBound
@@ -157,7 +158,8 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
 
   @inlinable @inline(__always)
   func backwardLoop<Shape: SurrogateShape>(
-    _: Shape.Type, _ parameter: S, _ steps: Int, _ stride: Int, _ range: Range<Int>, _ gs: UnsafePointer<S>,
+    _: Shape.Type, _ parameter: S, _ steps: Int, _ stride: Int, _ range: Range<Int>,
+    _ gs: UnsafePointer<S>,
     _ hp: UnsafePointer<S>, _ sp: UnsafePointer<S>, _ v0: UnsafePointer<S>,
     _ gv: UnsafeMutablePointer<S>, _ gi: UnsafeMutablePointer<S>, _ wantLeak: Bool
   ) -> S {
@@ -168,54 +170,54 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
     // The surrogate derivative of a block is computed first in a separate two-pointer loop
     // (which vectorizes, exponential included), then the recurrence reads it.
     return withUnsafeTemporaryAllocation(of: S.self, capacity: Self.blockSize) { sgBuffer in
-    let sg = sgBuffer.baseAddress!
-    var blockStart = range.lowerBound
-    while blockStart < range.upperBound {
-      let blockEnd = Swift.min(blockStart + Self.blockSize, range.upperBound)
-      let width = blockEnd - blockStart
-      var t = steps - 1
-      while t >= 0 {
-        let base = t * stride + blockStart
-        let g = gs + base, hh = hp + base, ss = sp + base, out = gi + base, gvb = gv + blockStart
-        for j in 0..<width { sg[j] = Shape.derivative(hh[j] - vth, parameter) }
-        if hard {
-          for j in 0..<width {
-            let hv = hh[j], sv = ss[j], gV = gvb[j]
-            let gS = g[j] + reset * gV * (vr - hv)
-            let gH = gS * sg[j] + gV * (1 - sv)
-            out[j] = c * gH
-            gvb[j] = carry * gH
-          }
-        } else {
-          for j in 0..<width {
-            let gV = gvb[j]
-            let gS = g[j] - reset * gV * vth
-            let gH = gS * sg[j] + gV
-            out[j] = c * gH
-            gvb[j] = carry * gH
-          }
-        }
-        if wantLeak {
-          // ∂L/∂a += g_H[t]·V[t−1]; g_H[t] = out/c is recovered from the stored ∂L/∂I.
-          var acc: S = 0
-          if t == 0 {
-            let v0b = v0 + blockStart
-            for j in 0..<width { acc += out[j] * v0b[j] }
-          } else {
-            let ph = hh - stride, ps = ss - stride
+      let sg = sgBuffer.baseAddress!
+      var blockStart = range.lowerBound
+      while blockStart < range.upperBound {
+        let blockEnd = Swift.min(blockStart + Self.blockSize, range.upperBound)
+        let width = blockEnd - blockStart
+        var t = steps - 1
+        while t >= 0 {
+          let base = t * stride + blockStart
+          let g = gs + base, hh = hp + base, ss = sp + base, out = gi + base, gvb = gv + blockStart
+          for j in 0..<width { sg[j] = Shape.derivative(hh[j] - vth, parameter) }
+          if hard {
             for j in 0..<width {
-              let hv = ph[j], sv = ps[j]
-              let vPrev = hard ? hv * (1 - sv) + vr * sv : hv - vth * sv
-              acc += out[j] * vPrev
+              let hv = hh[j], sv = ss[j], gV = gvb[j]
+              let gS = g[j] + reset * gV * (vr - hv)
+              let gH = gS * sg[j] + gV * (1 - sv)
+              out[j] = c * gH
+              gvb[j] = carry * gH
+            }
+          } else {
+            for j in 0..<width {
+              let gV = gvb[j]
+              let gS = g[j] - reset * gV * vth
+              let gH = gS * sg[j] + gV
+              out[j] = c * gH
+              gvb[j] = carry * gH
             }
           }
-          leak += acc / c
+          if wantLeak {
+            // ∂L/∂a += g_H[t]·V[t−1]; g_H[t] = out/c is recovered from the stored ∂L/∂I.
+            var acc: S = 0
+            if t == 0 {
+              let v0b = v0 + blockStart
+              for j in 0..<width { acc += out[j] * v0b[j] }
+            } else {
+              let ph = hh - stride, ps = ss - stride
+              for j in 0..<width {
+                let hv = ph[j], sv = ps[j]
+                let vPrev = hard ? hv * (1 - sv) + vr * sv : hv - vth * sv
+                acc += out[j] * vPrev
+              }
+            }
+            leak += acc / c
+          }
+          t -= 1
         }
-        t -= 1
+        blockStart = blockEnd
       }
-      blockStart = blockEnd
-    }
-    return leak
+      return leak
     }
   }
 }

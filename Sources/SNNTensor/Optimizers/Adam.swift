@@ -26,14 +26,17 @@ public final class Adam: Optimizer {
     epsilon: Float = 1e-8, decoupledWeightDecay: Bool = false
   ) {
     precondition(learningRate >= 0 && epsilon > 0, "Adam: bad learning rate or epsilon")
-    precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam: betas must be in [0, 1)")
+    precondition(
+      beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam: betas must be in [0, 1)")
     self.groups = groups
     self.learningRate = learningRate
     self.beta1 = beta1
     self.beta2 = beta2
     self.epsilon = epsilon
     self.decoupledWeightDecay = decoupledWeightDecay
-    firstMoments = groups.flatMap { $0.parameters.map { [Float](repeating: 0, count: $0.value.count) } }
+    firstMoments = groups.flatMap {
+      $0.parameters.map { [Float](repeating: 0, count: $0.value.count) }
+    }
     secondMoments = firstMoments
   }
 

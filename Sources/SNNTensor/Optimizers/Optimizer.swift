@@ -19,7 +19,8 @@ public struct ParameterGroup {
     _ parameters: [Parameter], weightDecay: Float, decayed: Set<Parameter.Role> = [.weight]
   ) -> [ParameterGroup] {
     [
-      ParameterGroup(parameters: parameters.filter { decayed.contains($0.role) }, weightDecay: weightDecay),
+      ParameterGroup(
+        parameters: parameters.filter { decayed.contains($0.role) }, weightDecay: weightDecay),
       ParameterGroup(parameters: parameters.filter { !decayed.contains($0.role) }, weightDecay: 0),
     ]
   }
@@ -91,7 +92,9 @@ extension Optimizer {
     }
     for (i, b) in state.buffers.enumerated() {
       let expected = params[i % params.count].value.count
-      guard b.count == expected else { throw .bufferSize(index: i, expected: expected, found: b.count) }
+      guard b.count == expected else {
+        throw .bufferSize(index: i, expected: expected, found: b.count)
+      }
     }
   }
 }

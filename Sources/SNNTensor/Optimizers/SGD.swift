@@ -19,13 +19,17 @@ public final class SGD: Optimizer {
     nesterov: Bool = false
   ) {
     precondition(learningRate >= 0 && momentum >= 0 && dampening >= 0, "SGD: negative option")
-    precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov needs momentum and no dampening")
+    precondition(
+      !nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov needs momentum and no dampening"
+    )
     self.groups = groups
     self.learningRate = learningRate
     self.momentum = momentum
     self.dampening = dampening
     self.nesterov = nesterov
-    buffers = momentum == 0 ? [] : groups.flatMap { $0.parameters.map { [Float](repeating: 0, count: $0.value.count) } }
+    buffers =
+      momentum == 0
+      ? [] : groups.flatMap { $0.parameters.map { [Float](repeating: 0, count: $0.value.count) } }
   }
 
   public convenience init(
