@@ -110,6 +110,11 @@ import Testing
   @Test func avgPool() {
     checkInput(AvgPool2d(kernelSize: 2), input: randomTensor([2, 2, 3, 4, 6], seed: 9))
     checkInput(AvgPool2d(kernelSize: 3, stride: 2), input: randomTensor([1, 2, 2, 7, 7], seed: 10))
+    checkInput(AvgPool2d(kernelSize: 3), input: randomTensor([1, 2, 2, 6, 9], seed: 10))
+    checkInput(AvgPool2d(kernelSize: 2), input: randomTensor([1, 2, 2, 5, 7], seed: 10))
+    let pooled = AvgPool2d(kernelSize: 2).forward(
+      Tensor(shape: [1, 1, 1, 2, 2], scalars: [1, 2, 3, 6]))
+    #expect(pooled.scalars == [3])
   }
 
   @Test func maxPool() {
@@ -120,6 +125,11 @@ import Testing
     order.seededShuffle(using: &g)
     let x = Tensor(shape: [2, 2, 3, 4, 6], scalars: order.map { Float($0) * 0.01 })
     checkInput(MaxPool2d(kernelSize: 2), input: x, epsilon: 0.004, tolerance: 1e-3)
+    checkInput(MaxPool2d(kernelSize: 3, stride: 1), input: x, epsilon: 0.004, tolerance: 1e-3)
+    // Binary spikes: the first active input of a window wins the tie.
+    let layer = MaxPool2d(kernelSize: 2)
+    _ = layer.forward(Tensor(shape: [1, 1, 1, 2, 2], scalars: [0, 1, 1, 1]))
+    #expect(layer.backward(Tensor(shape: [1, 1, 1, 1, 1], scalars: [5])).scalars == [0, 5, 0, 0])
     let pooled = MaxPool2d(kernelSize: 2).forward(
       Tensor(shape: [1, 1, 1, 2, 2], scalars: [0, 3, 2, 1]))
     #expect(pooled.scalars == [3])

@@ -40,6 +40,16 @@ public final class AvgPool2d: DenseLayer {
         Parallel.forEachChunk(count: planes) { _, range in
           for p in range {
             let src = xb.value + p * h * w, dst = yb.value + p * oh * ow
+            if k == 2 && s == 2 {
+              // The common 2×2 case without the window loops.
+              for oy in 0..<oh {
+                let r0 = src + 2 * oy * w, r1 = r0 + w, out = dst + oy * ow
+                for ox in 0..<ow {
+                  out[ox] = ((r0[2 * ox] + r0[2 * ox + 1]) + (r1[2 * ox] + r1[2 * ox + 1])) * 0.25
+                }
+              }
+              continue
+            }
             for oy in 0..<oh {
               for ox in 0..<ow {
                 var acc: Float = 0
@@ -62,15 +72,42 @@ public final class AvgPool2d: DenseLayer {
     let h = inputShape[inputShape.count - 2], w = inputShape[inputShape.count - 1]
     let oh = output.shape[output.rank - 2], ow = output.shape[output.rank - 1]
     gradInput.prepare(shape: inputShape)
-    gradInput.fill(0)
-    let planes = gradInput.count / (h * w)
     let k = kernelSize, s = stride, scale = 1 / Float(k * k)
+    // Windows that tile the plane exactly write every input once; otherwise accumulate.
+    let tiles = s == k && oh * k == h && ow * k == w
+    if !tiles { gradInput.fill(0) }
+    let planes = gradInput.count / (h * w)
     gradOutput.withUnsafeBufferPointer { g in
       gradInput.withUnsafeMutableBufferPointer { gx in
         let gb = UncheckedSendable(g.baseAddress!), xb = UncheckedSendable(gx.baseAddress!)
         Parallel.forEachChunk(count: planes) { _, range in
           for p in range {
             let src = gb.value + p * oh * ow, dst = xb.value + p * h * w
+            if tiles && k == 2 {
+              for oy in 0..<oh {
+                let r0 = dst + 2 * oy * w, r1 = r0 + w, g = src + oy * ow
+                for ox in 0..<ow {
+                  let v = g[ox] * 0.25
+                  r0[2 * ox] = v
+                  r0[2 * ox + 1] = v
+                  r1[2 * ox] = v
+                  r1[2 * ox + 1] = v
+                }
+              }
+              continue
+            }
+            if tiles {
+              for oy in 0..<oh {
+                for ox in 0..<ow {
+                  let v = src[oy * ow + ox] * scale
+                  for ky in 0..<k {
+                    let row = dst + (oy * s + ky) * w + ox * s
+                    for kx in 0..<k { row[kx] = v }
+                  }
+                }
+              }
+              continue
+            }
             for oy in 0..<oh {
               for ox in 0..<ow {
                 let v = src[oy * ow + ox] * scale

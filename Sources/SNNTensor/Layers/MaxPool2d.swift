@@ -42,6 +42,31 @@ public final class MaxPool2d: DenseLayer {
             for p in range {
               let src = xb.value + p * h * w, dst = yb.value + p * oh * ow
               let arg = ab.value + p * oh * ow
+              if k == 2 && s == 2 {
+                // The common 2×2 case: the first maximum in row-major window order wins.
+                for oy in 0..<oh {
+                  let top = 2 * oy * w, r0 = src + top, r1 = r0 + w
+                  for ox in 0..<ow {
+                    let i = 2 * ox
+                    var best = r0[i], index = top + i
+                    if r0[i + 1] > best {
+                      best = r0[i + 1]
+                      index = top + i + 1
+                    }
+                    if r1[i] > best {
+                      best = r1[i]
+                      index = top + w + i
+                    }
+                    if r1[i + 1] > best {
+                      best = r1[i + 1]
+                      index = top + w + i + 1
+                    }
+                    dst[oy * ow + ox] = best
+                    arg[oy * ow + ox] = Int32(truncatingIfNeeded: index)
+                  }
+                }
+                continue
+              }
               for oy in 0..<oh {
                 for ox in 0..<ow {
                   var best = -Float.infinity
