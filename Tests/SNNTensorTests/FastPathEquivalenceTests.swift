@@ -99,3 +99,51 @@ import Testing
     #expect(abs(fc.lastInputDensity! - lif.spikeRate) < 1e-12)
   }
 }
+
+@Suite struct StaticCurrentTests {
+  @Test(arguments: [LIF.Reset.soft, .hard], [false, true])
+  func lifStaticCurrentEqualsRepeatedCurrent(reset: LIF.Reset, learnable: Bool) {
+    let steps = 5, batch = 3, n = 3000  // several blocks and thread chunks
+    let current = randomTensor([batch, n], seed: 61, scale: 0.5, offset: 0.4)
+    let gy = randomTensor([steps, batch, n], seed: 62)
+    func make() -> LIF {
+      LIF(
+        charge: learnable ? .learnableLeak(initialBeta: 0.3) : .leaky(lambda: 0.6), vThreshold: 1,
+        reset: reset, surrogate: .sigmoid(alpha: 4), threads: 2)
+    }
+    let plain = make(), fast = make()
+    let sPlain = plain.forward(current.repeatedOverTime(steps))
+    let sFast = fast.forward(staticCurrent: current, steps: steps)
+    #expect(sFast == sPlain)
+    #expect(fast.potential == plain.potential)
+    let gPlain = plain.backward(gy), gFast = fast.backward(gy)
+    #expect(gFast.shape == [batch, n])
+    let summed = gPlain.summedOverTime()
+    let scale = summed.scalars.map(abs).max()!
+    #expect(gFast.maxAbsoluteDifference(summed) <= 1e-6 * scale)
+    if learnable {
+      let a = plain.leakLogit!.gradient[0], b = fast.leakLogit!.gradient[0]
+      #expect(abs(a - b) <= 1e-5 * abs(a), "\(a) vs \(b)")
+    }
+  }
+
+  @Test func staticConvNetworkEqualsPlainNetwork() {
+    // conv (static image, computed once) → LIF(static current) → backward into the conv,
+    // against the plain time-major path.
+    let steps = 4, batch = 2
+    var g1 = Xoshiro256StarStar(seed: 63), g2 = Xoshiro256StarStar(seed: 63)
+    let convA = Conv2d(inChannels: 1, outChannels: 3, kernelSize: 3, initializer: .kaimingNormal(), using: &g1)
+    let convB = Conv2d(inChannels: 1, outChannels: 3, kernelSize: 3, initializer: .kaimingNormal(), using: &g2)
+    let lifA = LIF(charge: .leaky(lambda: 0.5), reset: .soft), lifB = LIF(charge: .leaky(lambda: 0.5), reset: .soft)
+    let image = randomTensor([batch, 1, 8, 8], seed: 64, scale: 1, offset: 0.5)
+    let sA = lifA.forward(convA.forward(image.repeatedOverTime(steps)))
+    let sB = lifB.forward(staticCurrent: convB.forward(image), steps: steps)
+    #expect(sA == sB)
+    #expect(sA.nonzeroFraction > 0.05)
+    let gy = randomTensor(sA.shape, seed: 65)
+    _ = convA.backward(lifA.backward(gy))
+    _ = convB.backward(lifB.backward(gy))
+    let scale = convA.weight.gradient.scalars.map(abs).max()!
+    #expect(convA.weight.gradient.maxAbsoluteDifference(convB.weight.gradient) <= 1e-5 * scale)
+  }
+}

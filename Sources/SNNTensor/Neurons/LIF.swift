@@ -82,6 +82,7 @@ public final class LIF: DenseLayer {
   var gradInput = Tensor(shape: [0])
   var startMembrane = Tensor(shape: [0])
   var lastKernel: LIFKernel<Float>? = nil
+  var staticInput = false
   let carry = ScratchBuffer()
 
   public init(
@@ -162,8 +163,25 @@ public final class LIF: DenseLayer {
 
   public func forward(_ input: Tensor) -> Tensor {
     precondition(input.rank >= 2, "\(name): expected [T, B, ...], got \(input.shape)")
-    let steps = input.shape[0], n = input.elementsPerStep
+    return run(input, steps: input.shape[0], inputIsStatic: false)
+  }
+
+  /// Static-input forward: `current` `[B, …]` is the same input at each of `steps` steps
+  /// (the output of a first layer fed a constant image). Returns spikes `[steps, B, …]`;
+  /// the next ``backward(_:)`` returns Σ_t ∂L/∂I[t] with the shape of `current`, which is
+  /// the whole gradient of a time-constant input. Identical mathematics to repeating the
+  /// current over time, without materializing or re-reading T copies.
+  public func forward(staticCurrent current: Tensor, steps: Int) -> Tensor {
+    precondition(current.rank >= 1, "\(name): expected [B, ...], got \(current.shape)")
+    precondition(steps > 0, "\(name): steps must be positive")
+    return run(current.reshaped([1] + current.shape), steps: steps, inputIsStatic: true)
+  }
+
+  private func run(_ input: Tensor, steps: Int, inputIsStatic: Bool) -> Tensor {
+    let n = input.elementsPerStep
     let stateShape = Array(input.shape.dropFirst())
+    let outputShape = [steps] + stateShape
+    staticInput = inputIsStatic
     let kernel = makeKernel()
     lastKernel = kernel
     resolvedSurrogate = surrogate.resolved(
@@ -188,8 +206,8 @@ public final class LIF: DenseLayer {
         $0.baseAddress!.update(from: src.baseAddress!, count: n)
       }
     }
-    potential.prepare(shape: input.shape)
-    output.prepare(shape: input.shape)
+    potential.prepare(shape: outputShape)
+    output.prepare(shape: outputShape)
     let chunks = chunkCount(n)
     var counts = [Int](repeating: 0, count: chunks)
     let window = resolvedSurrogate.windowWidth != nil
@@ -204,7 +222,8 @@ public final class LIF: DenseLayer {
               Parallel.forEachChunk(count: n, chunks: chunks) { chunk, range in
                 cb.value[chunk] = kernel.forward(
                   steps: steps, stride: n, range: range, input: xb.value, membrane: vb.value,
-                  potential: hb.value, spikes: sb.value, countWindow: window)
+                  potential: hb.value, spikes: sb.value, countWindow: window,
+                  inputIsStatic: inputIsStatic)
               }
             }
           }
@@ -218,7 +237,8 @@ public final class LIF: DenseLayer {
   }
 
   /// Full BPTT over the T steps of the last forward; accumulates ∂L/∂b for a learnable
-  /// leak; returns ∂L/∂I. `gradFinalMembrane` (∂L/∂V[T−1], default zero) lets a caller chain
+  /// leak; returns ∂L/∂I (`[T, B, …]`, or Σ_t ∂L/∂I[t] `[B, …]` after a static-input
+  /// forward). `gradFinalMembrane` (∂L/∂V[T−1], default zero) lets a caller chain
   /// chunks of time.
   public func backward(_ gradOutput: Tensor) -> Tensor {
     backward(gradOutput, gradFinalMembrane: nil)
@@ -230,7 +250,8 @@ public final class LIF: DenseLayer {
       gradOutput.shape == output.shape,
       "\(name): gradient \(gradOutput.shape), expected \(output.shape)")
     let steps = output.shape[0], n = output.elementsPerStep
-    gradInput.prepare(shape: output.shape)
+    let isStatic = staticInput
+    gradInput.prepare(shape: isStatic ? Array(output.shape.dropFirst()) : output.shape)
     let gv = carry.reserve(n)
     if let gf = gradFinalMembrane {
       precondition(
@@ -256,7 +277,8 @@ public final class LIF: DenseLayer {
                   lb.value[chunk] = kernel.backward(
                     steps: steps, stride: n, range: range, gradSpikes: gb.value,
                     potential: hb.value, spikes: sb.value, initialMembrane: vb.value,
-                    gradMembrane: cv.value, gradInput: ib.value, leakGradient: wantLeak)
+                    gradMembrane: cv.value, gradInput: ib.value, leakGradient: wantLeak,
+                    inputIsStatic: isStatic)
                 }
               }
             }

@@ -66,11 +66,12 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
   /// - `potential` and `spikes` receive H[t] and S[t] (`[T, stride]`).
   /// - Returns the number of (t, i) with |H − V_th| < w/2 for the surrogate's window width
   ///   w (0 when `countWindow` is false): the numerator of LSG's `gradAvailableRatio`.
+  /// - `inputIsStatic`: `input` holds one step (`[stride]`) used at every t.
   @inlinable
   public func forward(
     steps: Int, stride: Int, range: Range<Int>, input: UnsafePointer<S>,
     membrane: UnsafeMutablePointer<S>, potential: UnsafeMutablePointer<S>,
-    spikes: UnsafeMutablePointer<S>, countWindow: Bool
+    spikes: UnsafeMutablePointer<S>, countWindow: Bool, inputIsStatic: Bool = false
   ) -> Int {
     let a = decay, c = inputScale, vth = vThreshold, vr = vReset, hard = hardReset
     let halfWindow: S =
@@ -82,7 +83,7 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
       let blockEnd = Swift.min(blockStart + Self.blockSize, range.upperBound)
       for t in 0..<steps {
         let base = t * stride
-        let x = input + base, h = potential + base, s = spikes + base
+        let x = inputIsStatic ? input : input + base, h = potential + base, s = spikes + base
         if primitive {
           let sg = surrogate
           for i in blockStart..<blockEnd {
@@ -126,33 +127,34 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
   /// - `initialMembrane[i]`: V[−1] (needed only for the leak gradient).
   /// - `gradMembrane[i]`: ∂L/∂V[T−1] on entry (0 unless the state feeds a later call),
   ///   ∂L/∂V[−1] on return.
-  /// - `gradInput` receives ∂L/∂I[t].
+  /// - `gradInput` receives ∂L/∂I[t] (`[T, stride]`), or with `inputIsStatic` the total
+  ///   Σ_t ∂L/∂I[t] (`[stride]`) of an input that is the same at every step.
   /// - Returns ∂L/∂a summed over the range (when `leakGradient` is true, else 0).
   @inlinable
   public func backward(
     steps: Int, stride: Int, range: Range<Int>, gradSpikes: UnsafePointer<S>,
     potential: UnsafePointer<S>, spikes: UnsafePointer<S>, initialMembrane: UnsafePointer<S>,
     gradMembrane: UnsafeMutablePointer<S>, gradInput: UnsafeMutablePointer<S>,
-    leakGradient: Bool
+    leakGradient: Bool, inputIsStatic: Bool = false
   ) -> S {
     let p = surrogate.parameter
     switch surrogate.kind {
     case .sigmoid:
       return backwardLoop(
         SigmoidShape.self, p, steps, stride, range, gradSpikes, potential, spikes, initialMembrane,
-        gradMembrane, gradInput, leakGradient)
+        gradMembrane, gradInput, leakGradient, inputIsStatic)
     case .atan:
       return backwardLoop(
         ATanShape.self, p, steps, stride, range, gradSpikes, potential, spikes, initialMembrane,
-        gradMembrane, gradInput, leakGradient)
+        gradMembrane, gradInput, leakGradient, inputIsStatic)
     case .rectangle:
       return backwardLoop(
         RectangleShape.self, p, steps, stride, range, gradSpikes, potential, spikes,
-        initialMembrane, gradMembrane, gradInput, leakGradient)
+        initialMembrane, gradMembrane, gradInput, leakGradient, inputIsStatic)
     case .triangle:
       return backwardLoop(
         TriangleShape.self, p, steps, stride, range, gradSpikes, potential, spikes,
-        initialMembrane, gradMembrane, gradInput, leakGradient)
+        initialMembrane, gradMembrane, gradInput, leakGradient, inputIsStatic)
     }
   }
 
@@ -161,7 +163,8 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
     _: Shape.Type, _ parameter: S, _ steps: Int, _ stride: Int, _ range: Range<Int>,
     _ gs: UnsafePointer<S>,
     _ hp: UnsafePointer<S>, _ sp: UnsafePointer<S>, _ v0: UnsafePointer<S>,
-    _ gv: UnsafeMutablePointer<S>, _ gi: UnsafeMutablePointer<S>, _ wantLeak: Bool
+    _ gv: UnsafeMutablePointer<S>, _ gi: UnsafeMutablePointer<S>, _ wantLeak: Bool,
+    _ staticInput: Bool
   ) -> S {
     let a = decay, c = inputScale, vth = vThreshold, vr = vReset, hard = hardReset
     let reset: S = detachReset ? 0 : 1
@@ -178,7 +181,12 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
         var t = steps - 1
         while t >= 0 {
           let base = t * stride + blockStart
-          let g = gs + base, hh = hp + base, ss = sp + base, out = gi + base, gvb = gv + blockStart
+          let g = gs + base, hh = hp + base, ss = sp + base, gvb = gv + blockStart
+          // ∂L/∂I[t] goes straight to the output, or (static input) through the block
+          // buffer into a sum over t; the buffer's h values are read before overwritten.
+          // ∂L/∂I[t] goes straight to the output or, for a static input, through the block
+          // buffer into a sum over t (each h value is read before it is overwritten).
+          let out = staticInput ? sg : gi + base
           for j in 0..<width { sg[j] = Shape.derivative(hh[j] - vth, parameter) }
           if hard {
             for j in 0..<width {
@@ -212,6 +220,14 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
               }
             }
             leak += acc / c
+          }
+          if staticInput {
+            let total = gi + blockStart
+            if t == steps - 1 {
+              for j in 0..<width { total[j] = out[j] }
+            } else {
+              for j in 0..<width { total[j] += out[j] }
+            }
           }
           t -= 1
         }
