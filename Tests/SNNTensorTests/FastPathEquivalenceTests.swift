@@ -132,9 +132,12 @@ import Testing
     // against the plain time-major path.
     let steps = 4, batch = 2
     var g1 = Xoshiro256StarStar(seed: 63), g2 = Xoshiro256StarStar(seed: 63)
-    let convA = Conv2d(inChannels: 1, outChannels: 3, kernelSize: 3, initializer: .kaimingNormal(), using: &g1)
-    let convB = Conv2d(inChannels: 1, outChannels: 3, kernelSize: 3, initializer: .kaimingNormal(), using: &g2)
-    let lifA = LIF(charge: .leaky(lambda: 0.5), reset: .soft), lifB = LIF(charge: .leaky(lambda: 0.5), reset: .soft)
+    let convA = Conv2d(
+      inChannels: 1, outChannels: 3, kernelSize: 3, initializer: .kaimingNormal(), using: &g1)
+    let convB = Conv2d(
+      inChannels: 1, outChannels: 3, kernelSize: 3, initializer: .kaimingNormal(), using: &g2)
+    let lifA = LIF(charge: .leaky(lambda: 0.5), reset: .soft),
+      lifB = LIF(charge: .leaky(lambda: 0.5), reset: .soft)
     let image = randomTensor([batch, 1, 8, 8], seed: 64, scale: 1, offset: 0.5)
     let sA = lifA.forward(convA.forward(image.repeatedOverTime(steps)))
     let sB = lifB.forward(staticCurrent: convB.forward(image), steps: steps)

@@ -1,39 +1,3 @@
-/// A trainable tensor with its accumulated gradient.
-///
-/// Layers own their parameters; optimizers hold references to the same objects. Gradients
-/// accumulate (`+=`) across `backward` calls until ``zeroGradient()``.
-public final class Parameter {
-  /// What a parameter is, so that optimizers can treat groups differently (e.g. no weight
-  /// decay on normalization or neuron parameters).
-  public enum Role: String, Sendable, Hashable, CaseIterable {
-    /// Synaptic weights (linear, conv).
-    case weight
-    /// Additive biases.
-    case bias
-    /// Normalization scale/shift (BatchNorm γ, β).
-    case normalization
-    /// Neuron parameters (LSG's leak logit b).
-    case neuron
-  }
-
-  /// A dotted name unique within a model, e.g. `"fc1.weight"` (layers use their own name).
-  public var name: String
-  public let role: Role
-  public var value: Tensor
-  /// ∂L/∂value, same shape as `value`.
-  public var gradient: Tensor
-
-  public init(name: String, role: Role, value: Tensor) {
-    self.name = name
-    self.role = role
-    self.value = value
-    self.gradient = Tensor(shape: value.shape)
-  }
-
-  /// Sets the gradient to zero (keeps its storage).
-  public func zeroGradient() { gradient.fill(0) }
-}
-
 /// A layer of the dense backend: a multi-step map over time-major tensors with a
 /// hand-written backward pass.
 ///
@@ -57,37 +21,4 @@ public protocol DenseLayer: AnyObject {
 
 extension DenseLayer {
   public var parameters: [Parameter] { [] }
-}
-
-/// Layers applied in order; backward runs them in reverse.
-public final class Sequential: DenseLayer {
-  public let name: String
-  public private(set) var layers: [any DenseLayer]
-
-  public init(name: String = "sequential", _ layers: [any DenseLayer]) {
-    self.name = name
-    self.layers = layers
-  }
-
-  public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
-
-  public var isTraining: Bool {
-    get { layers.first?.isTraining ?? true }
-    set { for l in layers { l.isTraining = newValue } }
-  }
-
-  public func forward(_ input: Tensor) -> Tensor {
-    var x = input
-    for l in layers { x = l.forward(x) }
-    return x
-  }
-
-  public func backward(_ gradOutput: Tensor) -> Tensor {
-    var g = gradOutput
-    for l in layers.reversed() { g = l.backward(g) }
-    return g
-  }
-
-  /// Sets every parameter gradient to zero.
-  public func zeroGradients() { for p in parameters { p.zeroGradient() } }
 }
