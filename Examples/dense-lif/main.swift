@@ -43,7 +43,7 @@ func run(steps: Int, batch: Int, repeats: Int, seed: UInt64) {
     name: "lif2", charge: .leaky(lambda: 0.5), vThreshold: 1, reset: .soft, detachReset: true)
   let parameters = fc1.parameters + fc2.parameters
   let optimizer = SGD(
-    groups: ParameterGroup.split(parameters, weightDecay: 5e-4), learningRate: 0.1, momentum: 0.9)
+    groups: ParameterGroup.split(parameters, weightDecay: 5e-4), learningRate: 0.01, momentum: 0.9)
 
   // Random pixel intensities in [0, 1) and random labels.
   let images = Tensor(shape: [batch, 784], generating: { _ in Float(rng.nextUnitDouble()) })
