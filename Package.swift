@@ -51,6 +51,9 @@ let package = Package(
     .executableTarget(
       name: "model-summary", dependencies: ["SNN"], path: "Examples/model-summary",
       exclude: ["README.md"]),
+    .executableTarget(
+      name: "dense-lif", dependencies: ["SNN"], path: "Examples/dense-lif", exclude: ["README.md"],
+      swiftSettings: numericFlags),
 
     .testTarget(name: "SNNBaseTests", dependencies: ["SNNBase"]),
     .testTarget(name: "SNNEngineTests", dependencies: ["SNNEngine"]),
