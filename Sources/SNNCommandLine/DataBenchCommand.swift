@@ -73,6 +73,42 @@ struct DataBenchCommand: Command {
     if parts.contains("crc") {
       measure("CRC-32", bytes: decompressed.count) { _ = CRC32.checksum(decompressed) }
     }
+    if parts.contains("md5") {
+      measure("MD5", bytes: decompressed.count) { _ = MD5.hash(decompressed) }
+    }
+    if parts.contains("sha256") {
+      measure("SHA-256", bytes: decompressed.count) { _ = SHA256.hash(decompressed) }
+    }
+    if parts.contains("xxh64") {
+      measure("XXH64", bytes: decompressed.count) { _ = XXH64.hash(decompressed) }
+    }
+    if parts.contains("mnist") {
+      try measure("MNIST train load (gz -> ImageDataset)", bytes: 0) {
+        _ = try MNIST.load(.mnist, split: .train, root: root)
+      }
+    }
+    if parts.contains("nmnist") {
+      try measure("N-MNIST small train load (1,000 files)", bytes: 0) {
+        _ = try NMNIST.load(split: .train, root: root, folder: "nmnist-small")
+      }
+    }
+    if parts.contains("cache") {
+      let cache = DatasetCache(directory: DatasetCache.defaultDirectory(environment: context.environment) + "/bench")
+      // Warm the entries (first load builds them), then time hits.
+      let mnistOutcome = try MNIST.load(.mnist, split: .train, root: root, cache: cache).outcome
+      if !json { context.print("cache: \(cache.directory) (MNIST warm-up: \(mnistOutcome))") }
+      try measure("MNIST train load from cache", bytes: 0) {
+        let r = try MNIST.load(.mnist, split: .train, root: root, cache: cache)
+        precondition(r.outcome == .hit)
+      }
+      if FileIO.isDirectory(root.appending("nmnist-small/Train")) {
+        _ = try NMNIST.load(split: .train, root: root, folder: "nmnist-small", cache: cache)
+        try measure("N-MNIST small train load from cache", bytes: 0) {
+          let r = try NMNIST.load(split: .train, root: root, folder: "nmnist-small", cache: cache)
+          precondition(r.outcome == .hit)
+        }
+      }
+    }
     if json {
       var list: [JSONValue] = []
       for r in rows {

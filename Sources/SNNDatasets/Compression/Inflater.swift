@@ -76,7 +76,14 @@ final class Inflater {
     var target = min(produced + max(hint, 0), limit) + Inflater.outputSlack
     while true {
       if output.count < target {
-        output.append(contentsOf: repeatElement(0, count: target - output.count))
+        // Zero-filled growth at memset/memcpy speed (appending a `repeatElement` sequence
+        // goes element by element).
+        if output.isEmpty {
+          output = [UInt8](repeating: 0, count: target)
+        } else {
+          output.reserveCapacity(target)
+          output += [UInt8](repeating: 0, count: target - output.count)
+        }
       }
       let finished = try output.withUnsafeMutableBufferPointer {
         buffer throws(DataFormatError) -> Bool in

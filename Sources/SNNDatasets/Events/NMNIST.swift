@@ -68,35 +68,45 @@ public enum NMNIST {
     }
     let eventCount = n / 5
     let cutoff = firstSaccadeOnly ? firstSaccadeEnd : UInt32.max
-    let start = dataset.x.count
-    dataset.x.reserveCapacity(start + eventCount)
-    dataset.y.reserveCapacity(start + eventCount)
-    dataset.polarity.reserveCapacity(start + eventCount)
-    dataset.timestamp.reserveCapacity(start + eventCount)
-    var shift: UInt32 = 0
-    var k = 0
-    var o = 0
-    while k < eventCount {
-      let b0 = bytes[o], b1 = bytes[o + 1], b2 = bytes[o + 2], b3 = bytes[o + 3], b4 = bytes[o + 4]
-      if b1 == overflowMarker {
-        shift &+= overflowIncrement
-      } else {
-        guard b0 < width, b1 < height else {
-          throw DataFormatError(
-            path: path, offset: o, kind: .valueOutOfRange,
-            detail: "event \(k) at (x \(b0), y \(b1)) lies outside the 34x34 sensor (expected 0-33)")
+    // Decode into scratch columns, then append the events kept (memcpy speed).
+    var failure: DataFormatError? = nil
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3 * max(eventCount, 1)) { columns in
+      withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(eventCount, 1)) { times in
+        let x = columns.baseAddress!, y = x + eventCount, p = y + eventCount
+        let t = times.baseAddress!
+        var kept = 0
+        var shift: UInt32 = 0
+        var o = 0
+        for k in 0..<eventCount {
+          let b0 = bytes[o], b1 = bytes[o + 1], b2 = bytes[o + 2]
+          if b1 == overflowMarker {
+            shift &+= overflowIncrement
+          } else {
+            if b0 >= width || b1 >= height {
+              failure = DataFormatError(
+                path: path, offset: o, kind: .valueOutOfRange,
+                detail: "event \(k) at (x \(b0), y \(b1)) lies outside the 34x34 sensor (expected 0-33)")
+              return
+            }
+            let time = (UInt32(b2 & 0x7F) << 16 | UInt32(bytes[o + 3]) << 8 | UInt32(bytes[o + 4])) &+ shift
+            if time < cutoff {
+              x[kept] = b0
+              y[kept] = b1
+              p[kept] = b2 >> 7
+              t[kept] = time
+              kept += 1
+            }
+          }
+          o += 5
         }
-        let t = (UInt32(b2 & 0x7F) << 16 | UInt32(b3) << 8 | UInt32(b4)) &+ shift
-        if t < cutoff {
-          dataset.x.append(b0)
-          dataset.y.append(b1)
-          dataset.polarity.append(b2 >> 7)
-          dataset.timestamp.append(t)
-        }
+        // Nothing of a failing file reaches the dataset.
+        dataset.x.append(contentsOf: UnsafeBufferPointer(start: x, count: kept))
+        dataset.y.append(contentsOf: UnsafeBufferPointer(start: y, count: kept))
+        dataset.polarity.append(contentsOf: UnsafeBufferPointer(start: p, count: kept))
+        dataset.timestamp.append(contentsOf: UnsafeBufferPointer(start: t, count: kept))
       }
-      k += 1
-      o += 5
     }
+    if let failure { throw failure }
     dataset.offsets.append(dataset.x.count)
     dataset.labels.append(0)
     dataset.sources.append(path)
