@@ -1,4 +1,5 @@
 import SNNBase
+import SNNDatasets
 
 /// Exit codes of `snn` (BSD sysexits where one fits).
 public enum ExitCode {
@@ -28,6 +29,14 @@ public enum ExitCode {
       case .open, .stat: return error.code == 2 /* ENOENT */ ? noInput : ioError
       case .read: return ioError
       case .write, .sync, .rename, .remove: return cannotCreate
+      }
+    case is DataFormatError: return dataError
+    case is DataVerificationFailure: return dataError
+    case let error as DatasetError:
+      switch error {
+      case .notFound: return noInput
+      case .file(let e): return code(for: e)
+      case .malformed: return dataError
       }
     case let error as InputFileError:
       return error.underlying is ConfigurationError ? dataError : code(for: error.underlying)

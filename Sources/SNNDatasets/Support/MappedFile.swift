@@ -89,3 +89,11 @@ enum Directory {
     return items
   }
 }
+
+/// The names in a directory (for tools that need to look at a dataset folder).
+public enum DirectoryListing {
+  /// The entry names of `path` (without `.` and `..`), sorted.
+  public static func names(_ path: String) throws(FileError) -> [String] {
+    try Directory.list(path).map(\.name).sorted()
+  }
+}
