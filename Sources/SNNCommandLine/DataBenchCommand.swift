@@ -3,19 +3,25 @@ import SNN
 /// `snn data bench`: throughput of the dataset readers on the real files.
 struct DataBenchCommand: Command {
   static let help = CommandHelp(
-    name: "data bench", abstract: "Time the dataset readers (inflate, CRC-32, hashes, loaders, cache).",
+    name: "data bench",
+    abstract: "Time the dataset readers (inflate, CRC-32, hashes, loaders, cache).",
     discussion: """
       Runs each reader several times on the files under the data folder and prints the \
       median, minimum and maximum time and the throughput. The machine may be shared: \
       compare figures measured in the same run.
       """,
     options: [
-      OptionHelp("--data", value: "DIR", help: "The data folder (else SNN_DATA, else ~/.snn/data)."),
+      OptionHelp(
+        "--data", value: "DIR", help: "The data folder (else SNN_DATA, else ~/.snn/data)."),
       OptionHelp("--repeat", value: "N", help: "Runs per measurement.", default: "7"),
-      OptionHelp("--only", value: "LIST", help: "Comma-separated subset: inflate, crc, md5, sha256, xxh64, mnist, nmnist, cache."),
+      OptionHelp(
+        "--only", value: "LIST",
+        help: "Comma-separated subset: inflate, crc, md5, sha256, xxh64, mnist, nmnist, cache."),
       .flag("--json", help: "Print the results as JSON."),
     ],
-    examples: ["snn data bench --data /work/shared/data", "snn data bench --only inflate --repeat 11"])
+    examples: [
+      "snn data bench --data /work/shared/data", "snn data bench --only inflate --repeat 11",
+    ])
 
   static let allParts = ["inflate", "crc", "md5", "sha256", "xxh64", "mnist", "nmnist", "cache"]
 
@@ -27,10 +33,14 @@ struct DataBenchCommand: Command {
   init(parsing arguments: inout ArgumentParser) throws {
     dataFolder = try arguments.string("--data", expected: "a folder")
     repeats = try arguments.int("--repeat", default: 7, in: 1...1000)
-    if let only = try arguments.string("--only", expected: "a list of " + Self.allParts.joined(separator: ", ")) {
+    if let only = try arguments.string(
+      "--only", expected: "a list of " + Self.allParts.joined(separator: ", "))
+    {
       parts = only.split(separator: ",").map(String.init)
       for p in parts where !Self.allParts.contains(p) {
-        throw CommandLineError.invalidValue(option: "--only", value: only, expected: "names from " + Self.allParts.joined(separator: ", "))
+        throw CommandLineError.invalidValue(
+          option: "--only", value: only,
+          expected: "names from " + Self.allParts.joined(separator: ", "))
       }
     } else {
       parts = Self.allParts
@@ -93,7 +103,8 @@ struct DataBenchCommand: Command {
       }
     }
     if parts.contains("cache") {
-      let cache = DatasetCache(directory: DatasetCache.defaultDirectory(environment: context.environment) + "/bench")
+      let cache = DatasetCache(
+        directory: DatasetCache.defaultDirectory(environment: context.environment) + "/bench")
       // Warm the entries (first load builds them), then time hits.
       let mnistOutcome = try MNIST.load(.mnist, split: .train, root: root, cache: cache).outcome
       if !json { context.print("cache: \(cache.directory) (MNIST warm-up: \(mnistOutcome))") }
@@ -113,22 +124,31 @@ struct DataBenchCommand: Command {
       var list: [JSONValue] = []
       for r in rows {
         let med = DataCommands.median(r.seconds)
-        var o: JSONValue = ["name": .string(r.name), "median_s": .number(med), "min_s": .number(r.seconds.min()!), "max_s": .number(r.seconds.max()!)]
+        var o: JSONValue = [
+          "name": .string(r.name), "median_s": .number(med), "min_s": .number(r.seconds.min()!),
+          "max_s": .number(r.seconds.max()!),
+        ]
         if r.bytes > 0 { o.set("mb_per_s", .number(Double(r.bytes) / med / 1e6)) }
         list.append(o)
       }
-      context.printJSON(["data": .string(root.path), "repeat": .number(Double(repeats)), "results": .array(list)])
+      context.printJSON([
+        "data": .string(root.path), "repeat": .number(Double(repeats)), "results": .array(list),
+      ])
     }
   }
 
   func format(_ r: Row) -> String {
     let med = DataCommands.median(r.seconds)
-    var line = r.name.padding(48) + Format.seconds(med) + " [" + Format.seconds(r.seconds.min()!) + ", " + Format.seconds(r.seconds.max()!) + "]"
+    var line =
+      r.name.padding(48) + Format.seconds(med) + " [" + Format.seconds(r.seconds.min()!) + ", "
+      + Format.seconds(r.seconds.max()!) + "]"
     if r.bytes > 0 { line += "  " + Format.fixed(Double(r.bytes) / med / 1e6, digits: 0) + " MB/s" }
     return line
   }
 }
 
 extension String {
-  func padding(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
+  func padding(_ width: Int) -> String {
+    count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+  }
 }

@@ -4,12 +4,12 @@ import SNN
 enum DataCommands {
   static var node: CommandNode {
     .group(
-    name: "data", abstract: "Inspect and verify datasets (MNIST, Fashion-MNIST, N-MNIST).",
-    children: [
-      .command(DataInspectCommand.self),
-      .command(DataVerifyCommand.self),
-      .command(DataBenchCommand.self),
-    ])
+      name: "data", abstract: "Inspect and verify datasets (MNIST, Fashion-MNIST, N-MNIST).",
+      children: [
+        .command(DataInspectCommand.self),
+        .command(DataVerifyCommand.self),
+        .command(DataBenchCommand.self),
+      ])
   }
 
   /// The median of `values` (mean of the middle two for an even count).

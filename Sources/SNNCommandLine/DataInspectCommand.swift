@@ -17,8 +17,11 @@ struct DataInspectCommand: Command {
       """,
     options: [
       OptionHelp("--sample", value: "K", help: "Show sample K (0-based)."),
-      OptionHelp("--svg", value: "FILE", help: "Draw the sample (default sample 0) into an SVG file."),
-      OptionHelp("--split", value: "NAME", help: "The split to sample from in a dataset folder: train or test.", default: "train"),
+      OptionHelp(
+        "--svg", value: "FILE", help: "Draw the sample (default sample 0) into an SVG file."),
+      OptionHelp(
+        "--split", value: "NAME",
+        help: "The split to sample from in a dataset folder: train or test.", default: "train"),
       .flag("--first-saccade", help: "N-MNIST: keep only events before 100 ms."),
       .flag("--json", help: "Print the description as JSON."),
     ],
@@ -38,7 +41,9 @@ struct DataInspectCommand: Command {
   init(parsing arguments: inout ArgumentParser) throws {
     sample = try arguments.optionalInt("--sample", in: 0...Int.max)
     svg = try arguments.string("--svg", expected: "an output file")
-    split = try arguments.choice("--split", ["train", "test"], default: "train") == "train" ? .train : .test
+    split =
+      try arguments.choice("--split", ["train", "test"], default: "train") == "train"
+      ? .train : .test
     firstSaccade = try arguments.flag("--first-saccade")
     json = try arguments.flag("--json")
     path = DataRoot.trimmingTrailingSlashesForCLI(try arguments.requiredPositional("PATH"))
@@ -71,11 +76,15 @@ struct DataInspectCommand: Command {
     } else if path.hasSuffix(".bin") {
       let parent = path.split(separator: "/").dropLast().last.map(String.init) ?? ""
       let label = parent.count == 1 ? UInt8(parent).flatMap { $0 < 10 ? $0 : nil } : nil
-      let sample = try NMNIST.readSample(path: path, label: label ?? 0, firstSaccadeOnly: firstSaccade)
+      let sample = try NMNIST.readSample(
+        path: path, label: label ?? 0, firstSaccadeOnly: firstSaccade)
       report.kind = "N-MNIST sample"
       var set = EventDataset(name: path, width: sample.width, height: sample.height)
       set.append(sample, source: path)
-      report.add("label", label.map { .number(Double($0)) } ?? .null, text: label.map { "label: \($0) (from the folder name)" } ?? "label: unknown (the parent folder is not a digit)")
+      report.add(
+        "label", label.map { .number(Double($0)) } ?? .null,
+        text: label.map { "label: \($0) (from the folder name)" }
+          ?? "label: unknown (the parent folder is not a digit)")
       try describe(events: set, into: &report, single: true)
     } else {
       try describe(idx: path, into: &report)
@@ -84,30 +93,41 @@ struct DataInspectCommand: Command {
 
   func inspectFolder(_ report: inout Report) throws {
     let items = try listNames(path)
-    let mnistNames = DatasetSplit.allCases.flatMap { [MNIST.fileNames($0).images, MNIST.fileNames($0).labels] }
+    let mnistNames = DatasetSplit.allCases.flatMap {
+      [MNIST.fileNames($0).images, MNIST.fileNames($0).labels]
+    }
     if items.contains(where: { name in mnistNames.contains { name == $0 || name == $0 + ".gz" } }) {
       report.kind = "MNIST-format folder"
       try describeMNISTFolder(into: &report)
-    } else if items.contains(where: { $0.count == 1 && $0.first!.isNumber && FileIO.isDirectory(path + "/" + $0) }) {
+    } else if items.contains(where: {
+      $0.count == 1 && $0.first!.isNumber && FileIO.isDirectory(path + "/" + $0)
+    }) {
       report.kind = "N-MNIST split folder"
-      try describe(events: try NMNIST.load(directory: path, firstSaccadeOnly: firstSaccade), into: &report)
+      try describe(
+        events: try NMNIST.load(directory: path, firstSaccadeOnly: firstSaccade), into: &report)
     } else {
       let splits = DatasetSplit.allCases.filter { s in
-        FileIO.isDirectory(path + "/" + NMNIST.splitName(s)) || FileIO.exists(path + "/" + NMNIST.splitName(s) + ".zip")
+        FileIO.isDirectory(path + "/" + NMNIST.splitName(s))
+          || FileIO.exists(path + "/" + NMNIST.splitName(s) + ".zip")
       }
       guard !splits.isEmpty else {
         throw DataFormatError(
           path: path, offset: nil, kind: .badLayout,
-          detail: "not a dataset folder: expected MNIST IDX files, label folders 0-9, or Train/Test folders or .zip archives")
+          detail:
+            "not a dataset folder: expected MNIST IDX files, label folders 0-9, or Train/Test folders or .zip archives"
+        )
       }
       report.kind = "N-MNIST dataset folder"
-      let parentPath = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-      let parent = DataRoot(path: parentPath.isEmpty ? (path.hasPrefix("/") ? "/" : ".") : parentPath)
+      let parentPath = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        .joined(separator: "/")
+      let parent = DataRoot(
+        path: parentPath.isEmpty ? (path.hasPrefix("/") ? "/" : ".") : parentPath)
       let folder = String(path.split(separator: "/").last ?? "")
       var splitObjects: [(key: String, value: JSONValue)] = []
       for s in splits {
         var sub = Report(path: path + "/" + NMNIST.splitName(s))
-        let set = try NMNIST.load(split: s, root: parent, firstSaccadeOnly: firstSaccade, folder: folder)
+        let set = try NMNIST.load(
+          split: s, root: parent, firstSaccadeOnly: firstSaccade, folder: folder)
         try describe(events: set, into: &sub, sampleAllowed: s == split)
         report.lines.append("[\(s.rawValue)]")
         report.lines += sub.lines.map { "  " + $0 }
@@ -128,26 +148,39 @@ struct DataInspectCommand: Command {
     report.add(
       "format", .string("IDX \(array.dataType.name) \(array.shape)"),
       text: "format: IDX \(array.dataType.name) \(array.shape)"
-        + (compressed ? " (gzip, \(Format.grouped(raw.count)) -> \(Format.grouped(bytes.count)) bytes)" : " (\(Format.grouped(raw.count)) bytes)"))
+        + (compressed
+          ? " (gzip, \(Format.grouped(raw.count)) -> \(Format.grouped(bytes.count)) bytes)"
+          : " (\(Format.grouped(raw.count)) bytes)"))
     report.fields.append(("shape", .array(array.shape.map { .number(Double($0)) })))
     report.fields.append(("gzip", .bool(compressed)))
     if array.dataType == .uint8 && array.shape.count == 3 {
       let set = try ImageDataset(
-        name: path, count: array.shape[0], rows: array.shape[1], cols: array.shape[2], pixels: array.payload,
+        name: path, count: array.shape[0], rows: array.shape[1], cols: array.shape[2],
+        pixels: array.payload,
         labels: [UInt8](repeating: 0, count: array.shape[0]))
-      report.add("samples", .number(Double(set.count)), text: "samples: \(Format.grouped(set.count)) images of \(set.rows)x\(set.cols)")
+      report.add(
+        "samples", .number(Double(set.count)),
+        text: "samples: \(Format.grouped(set.count)) images of \(set.rows)x\(set.cols)")
       let stats = set.pixelStatistics()
       report.add(
         "pixels", ["mean": .number(stats.mean), "std": .number(stats.std)],
-        text: "pixels (scaled to [0, 1]): mean \(Format.fixed(stats.mean, digits: 4)), std \(Format.fixed(stats.std, digits: 4))")
+        text:
+          "pixels (scaled to [0, 1]): mean \(Format.fixed(stats.mean, digits: 4)), std \(Format.fixed(stats.std, digits: 4))"
+      )
       try sampleImage(set, labelled: false, into: &report)
-    } else if array.dataType == .uint8 && array.shape.count == 1 && array.payload.allSatisfy({ $0 < 10 }) {
+    } else if array.dataType == .uint8 && array.shape.count == 1
+      && array.payload.allSatisfy({ $0 < 10 })
+    {
       var histogram = [Int](repeating: 0, count: 10)
       for label in array.payload { histogram[Int(label)] += 1 }
-      report.add("samples", .number(Double(array.shape[0])), text: "samples: \(Format.grouped(array.shape[0])) labels")
+      report.add(
+        "samples", .number(Double(array.shape[0])),
+        text: "samples: \(Format.grouped(array.shape[0])) labels")
       addHistogram(histogram, into: &report)
       if sample != nil || svg != nil {
-        throw CommandLineError.invalidValue(option: sample != nil ? "--sample" : "--svg", value: "\(sample ?? 0)", expected: "an image or event file (this is a label file)")
+        throw CommandLineError.invalidValue(
+          option: sample != nil ? "--sample" : "--svg", value: "\(sample ?? 0)",
+          expected: "an image or event file (this is a label file)")
       }
     } else {
       let values = array.elementCount <= 10_000_000 ? array.doubleValues() : []
@@ -166,12 +199,16 @@ struct DataInspectCommand: Command {
       else { continue }
       let set = try MNIST.load(imagesPath: images, labelsPath: labels, name: s.rawValue)
       var sub = Report(path: path)
-      sub.add("samples", .number(Double(set.count)), text: "samples: \(Format.grouped(set.count)) images of \(set.rows)x\(set.cols)")
+      sub.add(
+        "samples", .number(Double(set.count)),
+        text: "samples: \(Format.grouped(set.count)) images of \(set.rows)x\(set.cols)")
       addHistogram(set.labelHistogram(), into: &sub)
       let stats = set.pixelStatistics()
       sub.add(
         "pixels", ["mean": .number(stats.mean), "std": .number(stats.std)],
-        text: "pixels (scaled to [0, 1]): mean \(Format.fixed(stats.mean, digits: 4)), std \(Format.fixed(stats.std, digits: 4))")
+        text:
+          "pixels (scaled to [0, 1]): mean \(Format.fixed(stats.mean, digits: 4)), std \(Format.fixed(stats.std, digits: 4))"
+      )
       if s == split { try sampleImage(set, labelled: true, into: &sub) }
       report.lines.append("[\(s.rawValue)]")
       report.lines += sub.lines.map { "  " + $0 }
@@ -185,35 +222,59 @@ struct DataInspectCommand: Command {
     report.fields.append(("splits", .object(splitObjects)))
   }
 
-  func describe(events set: EventDataset, into report: inout Report, single: Bool = false, sampleAllowed: Bool = true) throws {
+  func describe(
+    events set: EventDataset, into report: inout Report, single: Bool = false,
+    sampleAllowed: Bool = true
+  ) throws {
     if !single {
-      report.add("samples", .number(Double(set.count)), text: "samples: \(Format.grouped(set.count)) (\(set.width)x\(set.height) sensor)")
+      report.add(
+        "samples", .number(Double(set.count)),
+        text: "samples: \(Format.grouped(set.count)) (\(set.width)x\(set.height) sensor)")
       addHistogram(set.labelHistogram(), into: &report)
       let per = set.eventsPerSample()
       report.add(
-        "events_per_sample", ["mean": .number(per.mean), "min": .number(Double(per.min)), "max": .number(Double(per.max))],
-        text: "events per sample: mean \(Format.fixed(per.mean, digits: 1)), min \(Format.grouped(per.min)), max \(Format.grouped(per.max))")
+        "events_per_sample",
+        [
+          "mean": .number(per.mean), "min": .number(Double(per.min)),
+          "max": .number(Double(per.max)),
+        ],
+        text:
+          "events per sample: mean \(Format.fixed(per.mean, digits: 1)), min \(Format.grouped(per.min)), max \(Format.grouped(per.max))"
+      )
       let d = set.durations()
       report.add(
-        "time_span_ms", ["mean": .number(d.mean / 1000), "min": .number(Double(d.min) / 1000), "max": .number(Double(d.max) / 1000)],
-        text: "time span per sample: mean \(Format.fixed(d.mean / 1000, digits: 1)) ms, min \(Format.fixed(Double(d.min) / 1000, digits: 1)) ms, max \(Format.fixed(Double(d.max) / 1000, digits: 1)) ms")
-      report.add("events", .number(Double(set.eventCount)), text: "events: \(Format.grouped(set.eventCount))")
+        "time_span_ms",
+        [
+          "mean": .number(d.mean / 1000), "min": .number(Double(d.min) / 1000),
+          "max": .number(Double(d.max) / 1000),
+        ],
+        text:
+          "time span per sample: mean \(Format.fixed(d.mean / 1000, digits: 1)) ms, min \(Format.fixed(Double(d.min) / 1000, digits: 1)) ms, max \(Format.fixed(Double(d.max) / 1000, digits: 1)) ms"
+      )
+      report.add(
+        "events", .number(Double(set.eventCount)), text: "events: \(Format.grouped(set.eventCount))"
+      )
     }
     guard sampleAllowed, single || sample != nil || svg != nil else { return }
     let k = single ? 0 : (sample ?? 0)
     guard k < set.count else {
-      throw CommandLineError.invalidValue(option: "--sample", value: "\(k)", expected: "a sample index below \(set.count)")
+      throw CommandLineError.invalidValue(
+        option: "--sample", value: "\(k)", expected: "a sample index below \(set.count)")
     }
     let s = set.sample(k)
     let xs = s.x.map(Int.init), ys = s.y.map(Int.init)
     var fields: [(key: String, value: JSONValue)] = [
-      ("index", .number(Double(k))), ("source", .string(set.sources[k])), ("label", .number(Double(s.label))),
+      ("index", .number(Double(k))), ("source", .string(set.sources[k])),
+      ("label", .number(Double(s.label))),
       ("events", .number(Double(s.count))), ("on", .number(Double(s.onCount))),
-      ("first_us", .number(Double(s.timestamp.first ?? 0))), ("last_us", .number(Double(s.timestamp.last ?? 0))),
+      ("first_us", .number(Double(s.timestamp.first ?? 0))),
+      ("last_us", .number(Double(s.timestamp.last ?? 0))),
     ]
     let prefix = single ? "" : "sample \(k) (\(set.sources[k]), label \(s.label)): "
     report.lines.append(
-      prefix + "events: \(Format.grouped(s.count)) (\(Format.grouped(s.onCount)) ON, \(Format.grouped(s.count - s.onCount)) OFF)")
+      prefix
+        + "events: \(Format.grouped(s.count)) (\(Format.grouped(s.onCount)) ON, \(Format.grouped(s.count - s.onCount)) OFF)"
+    )
     report.lines.append(
       "  time: \(Format.fixed(Double(s.timestamp.first ?? 0) / 1000, digits: 3)) to \(Format.fixed(Double(s.timestamp.last ?? 0) / 1000, digits: 3)) ms (span \(Format.fixed(Double(s.duration) / 1000, digits: 1)) ms)"
     )
@@ -223,7 +284,10 @@ struct DataInspectCommand: Command {
       fields.append(("y_range", [.number(Double(y0)), .number(Double(y1))]))
     }
     if let svg {
-      try FileIO.writeAtomically(DatasetPlot.events(s, title: "\(set.sources[k].isEmpty ? set.name : set.sources[k]), label \(s.label)"), to: svg)
+      try FileIO.writeAtomically(
+        DatasetPlot.events(
+          s, title: "\(set.sources[k].isEmpty ? set.name : set.sources[k]), label \(s.label)"),
+        to: svg)
       report.lines.append("  wrote \(svg)")
       fields.append(("svg", .string(svg)))
     }
@@ -234,11 +298,14 @@ struct DataInspectCommand: Command {
     guard sample != nil || svg != nil else { return }
     let k = sample ?? 0
     guard k < set.count else {
-      throw CommandLineError.invalidValue(option: "--sample", value: "\(k)", expected: "a sample index below \(set.count)")
+      throw CommandLineError.invalidValue(
+        option: "--sample", value: "\(k)", expected: "a sample index below \(set.count)")
     }
     let pixels = set.image(k)
     let ink = pixels.filter { $0 > 0 }.count
-    var fields: [(key: String, value: JSONValue)] = [("index", .number(Double(k))), ("nonzero_pixels", .number(Double(ink)))]
+    var fields: [(key: String, value: JSONValue)] = [
+      ("index", .number(Double(k))), ("nonzero_pixels", .number(Double(ink))),
+    ]
     var line = "sample \(k): \(ink) non-zero pixels of \(set.pixelsPerImage)"
     if labelled {
       line += ", label \(set.labels[k])"
@@ -246,7 +313,10 @@ struct DataInspectCommand: Command {
     }
     report.lines.append(line)
     if let svg {
-      let title = labelled ? "\(set.name) #\(k), label \(set.labels[k])" : "\(path.split(separator: "/").last ?? "") #\(k)"
+      let title =
+        labelled
+        ? "\(set.name) #\(k), label \(set.labels[k])"
+        : "\(path.split(separator: "/").last ?? "") #\(k)"
       try FileIO.writeAtomically(DatasetPlot.image(set, index: k, title: title), to: svg)
       report.lines.append("wrote \(svg)")
       fields.append(("svg", .string(svg)))
@@ -255,7 +325,8 @@ struct DataInspectCommand: Command {
   }
 
   func addHistogram(_ histogram: [Int], into report: inout Report) {
-    let text = histogram.enumerated().map { "\($0.offset): \(Format.grouped($0.element))" }.joined(separator: "  ")
+    let text = histogram.enumerated().map { "\($0.offset): \(Format.grouped($0.element))" }.joined(
+      separator: "  ")
     report.add("labels", .array(histogram.map { .number(Double($0)) }), text: "labels: " + text)
   }
 

@@ -3,7 +3,8 @@ import SNN
 /// `snn data verify [DIR]`: checks dataset files against published checksums.
 struct DataVerifyCommand: Command {
   static let help = CommandHelp(
-    name: "data verify", abstract: "Check dataset files against published checksums and SHA256SUMS lists.",
+    name: "data verify",
+    abstract: "Check dataset files against published checksums and SHA256SUMS lists.",
     usage: ["data verify [DIR] [--json]"],
     discussion: """
       DIR is a data folder (holding mnist/, fashion-mnist/, nmnist/, ...) or one dataset \
@@ -18,7 +19,8 @@ struct DataVerifyCommand: Command {
       65 if anything is corrupt, 0 otherwise.
       """,
     options: [
-      OptionHelp("--data", value: "DIR", help: "The data folder (else SNN_DATA, else ~/.snn/data)."),
+      OptionHelp(
+        "--data", value: "DIR", help: "The data folder (else SNN_DATA, else ~/.snn/data)."),
       .flag("--json", help: "Print the results as JSON."),
     ],
     examples: ["snn data verify", "snn data verify /work/shared/data/mnist --json"])
@@ -34,13 +36,18 @@ struct DataVerifyCommand: Command {
   }
 
   func run(in context: CommandContext) throws {
-    let root = directory.map { DataRoot(path: $0) }
+    let root =
+      directory.map { DataRoot(path: $0) }
       ?? DataRoot.resolve(explicit: dataFolder, environment: context.environment)
     guard FileIO.isDirectory(root.path) else {
-      throw FileError(path: root.path, operation: .open, code: 2, reason: "no such folder (\(root.sourceDescription))")
+      throw FileError(
+        path: root.path, operation: .open, code: 2,
+        reason: "no such folder (\(root.sourceDescription))")
     }
     let progress = ProgressLine(context: context, logInterval: 30, enabled: !json)
-    let results = try DatasetVerifier.verify(root.path) { name in progress.update("verifying \(name)") }
+    let results = try DatasetVerifier.verify(root.path) { name in
+      progress.update("verifying \(name)")
+    }
     progress.finish()
     let counts = Dictionary(grouping: results, by: \.status).mapValues(\.count)
     let summary =
@@ -49,10 +56,17 @@ struct DataVerifyCommand: Command {
       context.printJSON([
         "folder": .string(root.path),
         "results": .array(
-          results.map { ["path": .string($0.path), "status": .string($0.status.rawValue), "detail": .string($0.detail)] }),
+          results.map {
+            [
+              "path": .string($0.path), "status": .string($0.status.rawValue),
+              "detail": .string($0.detail),
+            ]
+          }),
         "summary": [
-          "ok": .number(Double(counts[.ok] ?? 0)), "contents_checked": .number(Double(counts[.contentsChecked] ?? 0)),
-          "missing": .number(Double(counts[.missing] ?? 0)), "corrupt": .number(Double(counts[.corrupt] ?? 0)),
+          "ok": .number(Double(counts[.ok] ?? 0)),
+          "contents_checked": .number(Double(counts[.contentsChecked] ?? 0)),
+          "missing": .number(Double(counts[.missing] ?? 0)),
+          "corrupt": .number(Double(counts[.corrupt] ?? 0)),
         ],
       ])
     } else {

@@ -16,7 +16,9 @@ public struct BatchSampler: Sendable, Equatable {
   public let shuffle: Bool
   public let dropLast: Bool
 
-  public init(count: Int, batchSize: Int, seed: UInt64, shuffle: Bool = true, dropLast: Bool = false) {
+  public init(
+    count: Int, batchSize: Int, seed: UInt64, shuffle: Bool = true, dropLast: Bool = false
+  ) {
     precondition(count >= 0, "count must be non-negative")
     precondition(batchSize > 0, "batchSize must be positive")
     self.count = count
@@ -51,7 +53,9 @@ public struct BatchSampler: Sendable, Equatable {
 
   /// Batch `index` of an epoch's `order`.
   public func batch(_ index: Int, of order: [Int]) -> ArraySlice<Int> {
-    precondition(index >= 0 && index < batchesPerEpoch, "batch index \(index) out of range 0..<\(batchesPerEpoch)")
+    precondition(
+      index >= 0 && index < batchesPerEpoch,
+      "batch index \(index) out of range 0..<\(batchesPerEpoch)")
     precondition(order.count == count, "order has \(order.count) entries, expected \(count)")
     return order[index * batchSize..<min((index + 1) * batchSize, count)]
   }

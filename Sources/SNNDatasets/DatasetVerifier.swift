@@ -54,18 +54,28 @@ public enum DatasetVerifier {
   }
 
   static let mnist: [Expected] = [
-    Expected(name: "train-images-idx3-ubyte.gz", md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873", shape: [60_000, 28, 28]),
-    Expected(name: "train-labels-idx1-ubyte.gz", md5: "d53e105ee54ea40749a09fcbcd1e9432", shape: [60_000]),
-    Expected(name: "t10k-images-idx3-ubyte.gz", md5: "9fb629c4189551a2d022fa330f9573f3", shape: [10_000, 28, 28]),
-    Expected(name: "t10k-labels-idx1-ubyte.gz", md5: "ec29112dd5afa0611ce80d1b7f02629c", shape: [10_000]),
+    Expected(
+      name: "train-images-idx3-ubyte.gz", md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+      shape: [60_000, 28, 28]),
+    Expected(
+      name: "train-labels-idx1-ubyte.gz", md5: "d53e105ee54ea40749a09fcbcd1e9432", shape: [60_000]),
+    Expected(
+      name: "t10k-images-idx3-ubyte.gz", md5: "9fb629c4189551a2d022fa330f9573f3",
+      shape: [10_000, 28, 28]),
+    Expected(
+      name: "t10k-labels-idx1-ubyte.gz", md5: "ec29112dd5afa0611ce80d1b7f02629c", shape: [10_000]),
   ]
 
   static let fashionMNIST: [Expected] = [
-    Expected(name: "train-images-idx3-ubyte.gz", md5: "8d4fb7e6c68d591d4c3dfef9ec88bf0d", shape: [60_000, 28, 28]),
+    Expected(
+      name: "train-images-idx3-ubyte.gz", md5: "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+      shape: [60_000, 28, 28]),
     Expected(
       name: "train-labels-idx1-ubyte.gz", md5: "25c81989df183df01b3e8a0aad5dffbe", shape: [60_000],
       labelCounts: Array(repeating: 6000, count: 10)),
-    Expected(name: "t10k-images-idx3-ubyte.gz", md5: "bef4ecab320f06d8554ea6380940ec79", shape: [10_000, 28, 28]),
+    Expected(
+      name: "t10k-images-idx3-ubyte.gz", md5: "bef4ecab320f06d8554ea6380940ec79",
+      shape: [10_000, 28, 28]),
     Expected(
       name: "t10k-labels-idx1-ubyte.gz", md5: "bb300cfdad3c16e7a12a480ee83cd310", shape: [10_000],
       labelCounts: Array(repeating: 1000, count: 10)),
@@ -93,7 +103,8 @@ public enum DatasetVerifier {
   /// `SHA256SUMS` file) or a single dataset folder.
   ///
   /// - Throws: `DatasetError.notFound` when the folder holds nothing to verify.
-  public static func verify(_ directory: String, progress: (String) -> Void = { _ in }) throws(DatasetError)
+  public static func verify(_ directory: String, progress: (String) -> Void = { _ in })
+    throws(DatasetError)
     -> [Result]
   {
     let dir = DataRoot.trimmingTrailingSlashes(directory)
@@ -105,7 +116,9 @@ public enum DatasetVerifier {
     var folders = knownFolders.filter { FileIO.isDirectory(dir + "/" + $0) }
     if let items = try? Directory.list(dir) {
       for item in items.sorted(by: { $0.name < $1.name })
-      where item.isDirectory && !folders.contains(item.name) && FileIO.exists(dir + "/" + item.name + "/SHA256SUMS") {
+      where item.isDirectory && !folders.contains(item.name)
+        && FileIO.exists(dir + "/" + item.name + "/SHA256SUMS")
+      {
         folders.append(item.name)
       }
     }
@@ -116,12 +129,15 @@ public enum DatasetVerifier {
           searched: knownFolders.map { dir + "/" + $0 + "/" } + [dir + "/*/SHA256SUMS"]))
     }
     for folder in folders {
-      results += verifyFolder(dir + "/" + folder, name: folder, prefix: folder + "/", progress: progress)
+      results += verifyFolder(
+        dir + "/" + folder, name: folder, prefix: folder + "/", progress: progress)
     }
     // Datasets with published checksums that are not there at all: one line each.
     for folder in ["mnist", "fashion-mnist", "nmnist"] where !folders.contains(folder) {
       let files = expectations(forFolder: folder).map(\.name).joined(separator: ", ")
-      results.append(Result(path: folder + "/", status: .missing, detail: "folder not present (expected \(files))"))
+      results.append(
+        Result(
+          path: folder + "/", status: .missing, detail: "folder not present (expected \(files))"))
     }
     return results
   }
@@ -132,10 +148,14 @@ public enum DatasetVerifier {
     return mnist.contains { FileIO.exists(dir + "/" + $0.name) }
   }
 
-  static func verifyFolder(_ dir: String, name: String, prefix: String, progress: (String) -> Void) -> [Result] {
+  static func verifyFolder(_ dir: String, name: String, prefix: String, progress: (String) -> Void)
+    -> [Result]
+  {
     var results: [Result] = []
     var expected = expectations(forFolder: name)
-    if expected.isEmpty && mnist.contains(where: { FileIO.exists(dir + "/" + $0.name) }) { expected = mnist }
+    if expected.isEmpty && mnist.contains(where: { FileIO.exists(dir + "/" + $0.name) }) {
+      expected = mnist
+    }
     let sums = dir + "/SHA256SUMS"
     let listed = FileIO.exists(sums) ? (try? FileIO.read(sums)).map(parseSums) ?? [] : []
     for e in expected {
@@ -160,7 +180,9 @@ public enum DatasetVerifier {
     }
   }
 
-  static func check(_ e: Expected, in dir: String, prefix: String, listed: [(hash: String, path: String)]) -> Result {
+  static func check(
+    _ e: Expected, in dir: String, prefix: String, listed: [(hash: String, path: String)]
+  ) -> Result {
     let path = dir + "/" + e.name
     let shown = prefix + e.name
     guard FileIO.exists(path) else {
@@ -185,13 +207,18 @@ public enum DatasetVerifier {
   }
 
   /// Checks what can be checked without a published checksum of the decoded data.
-  static func checkContents(_ e: Expected, path: String, shown: String, archive: (md5: String, source: ByteSource)?)
+  static func checkContents(
+    _ e: Expected, path: String, shown: String, archive: (md5: String, source: ByteSource)?
+  )
     -> Result
   {
     let archiveNote =
-      archive.map { "archive MD5 \($0.md5) differs from the published \(e.md5) (a re-compressed or modified copy); " }
+      archive.map {
+        "archive MD5 \($0.md5) differs from the published \(e.md5) (a re-compressed or modified copy); "
+      }
       ?? "uncompressed copy (the published MD5 \(e.md5) is of the .gz archive); "
-    let noProof = "no published checksum of the uncompressed data exists to prove it equals the original"
+    let noProof =
+      "no published checksum of the uncompressed data exists to prove it equals the original"
     if e.name.hasSuffix(".zip") {
       // A ZIP: open it and check every member's CRC-32.
       do {
@@ -217,12 +244,14 @@ public enum DatasetVerifier {
       if let shape = e.shape, array.shape != shape || array.dataType != .uint8 {
         return Result(
           path: shown, status: .corrupt,
-          detail: archiveNote + "contents are IDX \(array.dataType.name) \(array.shape), expected ubyte \(shape)")
+          detail: archiveNote
+            + "contents are IDX \(array.dataType.name) \(array.shape), expected ubyte \(shape)")
       }
       var facts = "contents decode (gzip CRC-32 and length ok) as IDX ubyte \(array.shape)"
       if array.shape.count == 1 {
         guard array.payload.allSatisfy({ $0 < 10 }) else {
-          return Result(path: shown, status: .corrupt, detail: archiveNote + "a label is 10 or more")
+          return Result(
+            path: shown, status: .corrupt, detail: archiveNote + "a label is 10 or more")
         }
         if let counts = e.labelCounts {
           var histogram = [Int](repeating: 0, count: 10)
@@ -235,7 +264,8 @@ public enum DatasetVerifier {
           facts += " with the published class counts (\(counts[0]) per class)"
         }
       }
-      return Result(path: shown, status: .contentsChecked, detail: archiveNote + facts + "; " + noProof)
+      return Result(
+        path: shown, status: .contentsChecked, detail: archiveNote + facts + "; " + noProof)
     } catch {
       return Result(path: shown, status: .corrupt, detail: archiveNote + error.description)
     }
@@ -243,16 +273,24 @@ public enum DatasetVerifier {
 
   /// Checks every file listed in `SHA256SUMS`; one result for the list, plus one per file
   /// that is missing or does not match.
-  static func checkSums(_ dir: String, prefix: String, listed: [(hash: String, path: String)]) -> [Result] {
+  static func checkSums(_ dir: String, prefix: String, listed: [(hash: String, path: String)])
+    -> [Result]
+  {
     guard !listed.isEmpty else {
-      return [Result(path: prefix + "SHA256SUMS", status: .corrupt, detail: "no 'hash  path' lines in the list")]
+      return [
+        Result(
+          path: prefix + "SHA256SUMS", status: .corrupt, detail: "no 'hash  path' lines in the list"
+        )
+      ]
     }
     var results: [Result] = []
     var matched = 0
     for (hash, file) in listed {
       let path = dir + "/" + file
       guard let source = try? ByteSource(mapping: path) else {
-        results.append(Result(path: prefix + file, status: .missing, detail: "listed in SHA256SUMS but not found"))
+        results.append(
+          Result(
+            path: prefix + file, status: .missing, detail: "listed in SHA256SUMS but not found"))
         continue
       }
       let actual = hexString(SHA256.hash(source.bytes))
@@ -260,12 +298,15 @@ public enum DatasetVerifier {
         matched += 1
       } else {
         results.append(
-          Result(path: prefix + file, status: .corrupt, detail: "SHA-256 \(actual) differs from SHA256SUMS (\(hash))"))
+          Result(
+            path: prefix + file, status: .corrupt,
+            detail: "SHA-256 \(actual) differs from SHA256SUMS (\(hash))"))
       }
     }
     let anyCorrupt = results.contains { $0.status == .corrupt }
     let summary = Result(
-      path: prefix + "SHA256SUMS", status: matched == listed.count ? .ok : anyCorrupt ? .corrupt : .missing,
+      path: prefix + "SHA256SUMS",
+      status: matched == listed.count ? .ok : anyCorrupt ? .corrupt : .missing,
       detail: "\(matched) of \(listed.count) listed files match their SHA-256")
     return [summary] + results
   }

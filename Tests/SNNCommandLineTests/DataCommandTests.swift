@@ -11,10 +11,14 @@ import Testing
 #endif
 
 @Suite struct DataCommandTests {
-  func run(_ args: [String], environment: [String: String] = [:]) -> (code: Int32, out: String, err: String) {
+  func run(_ args: [String], environment: [String: String] = [:]) -> (
+    code: Int32, out: String, err: String
+  ) {
     let out = StringSink()
     let err = StringSink()
-    let context = CommandContext(standardOutput: out, standardError: err, environment: environment, standardErrorIsTerminal: false)
+    let context = CommandContext(
+      standardOutput: out, standardError: err, environment: environment,
+      standardErrorIsTerminal: false)
     let code = SNNTool.run(args, context: context)
     return (code, out.text, err.text)
   }
@@ -34,11 +38,18 @@ import Testing
   /// A gzip file holding `bytes` in one stored block.
   static func gzip(_ bytes: [UInt8]) -> [UInt8] {
     var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 0x01]
-    out += [UInt8(bytes.count & 0xFF), UInt8(bytes.count >> 8), UInt8(~bytes.count & 0xFF), UInt8((~bytes.count >> 8) & 0xFF)]
+    out += [
+      UInt8(bytes.count & 0xFF), UInt8(bytes.count >> 8), UInt8(~bytes.count & 0xFF),
+      UInt8((~bytes.count >> 8) & 0xFF),
+    ]
     out += bytes
     let crc = CRC32.checksum(bytes)
-    for s in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: crc >> UInt32(s))) }
-    for s in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: bytes.count >> s)) }
+    for s in stride(from: 0, to: 32, by: 8) {
+      out.append(UInt8(truncatingIfNeeded: crc >> UInt32(s)))
+    }
+    for s in stride(from: 0, to: 32, by: 8) {
+      out.append(UInt8(truncatingIfNeeded: bytes.count >> s))
+    }
     return out
   }
 
@@ -46,9 +57,11 @@ import Testing
   static func imageFolder(_ name: String) throws -> String {
     let dir = temporary("images") + "/" + name
     mkdirs(dir)
-    let images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 3] + (0..<18).map { UInt8($0 * 14) }
+    let images: [UInt8] =
+      [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 3] + (0..<18).map { UInt8($0 * 14) }
     try FileIO.writeAtomically(gzip(images), to: dir + "/t10k-images-idx3-ubyte.gz")
-    try FileIO.writeAtomically(gzip([0, 0, 8, 1, 0, 0, 0, 3, 4, 4, 7]), to: dir + "/t10k-labels-idx1-ubyte.gz")
+    try FileIO.writeAtomically(
+      gzip([0, 0, 8, 1, 0, 0, 0, 3, 4, 4, 7]), to: dir + "/t10k-labels-idx1-ubyte.gz")
     return dir
   }
 
@@ -60,9 +73,12 @@ import Testing
   static func eventFolder() throws -> String {
     let dir = temporary("events") + "/Train"
     for label in ["2", "5"] { mkdirs(dir + "/" + label) }
-    try FileIO.writeAtomically(event(1, 2, true, 10) + event(3, 4, false, 2010), to: dir + "/2/1.bin")
+    try FileIO.writeAtomically(
+      event(1, 2, true, 10) + event(3, 4, false, 2010), to: dir + "/2/1.bin")
     try FileIO.writeAtomically(event(5, 6, true, 100), to: dir + "/2/7.bin")
-    try FileIO.writeAtomically(event(7, 8, false, 0) + event(9, 9, true, 4000) + event(0, 0, true, 5000), to: dir + "/5/3.bin")
+    try FileIO.writeAtomically(
+      event(7, 8, false, 0) + event(9, 9, true, 4000) + event(0, 0, true, 5000),
+      to: dir + "/5/3.bin")
     return dir
   }
 
@@ -71,14 +87,17 @@ import Testing
   @Test func inspectsAnIDXFileAndDrawsASample() throws {
     let dir = try Self.imageFolder("mnist")
     let svg = Self.temporary("digit.svg")
-    let r = run(["data", "inspect", dir + "/t10k-images-idx3-ubyte.gz", "--sample", "1", "--svg", svg])
+    let r = run([
+      "data", "inspect", dir + "/t10k-images-idx3-ubyte.gz", "--sample", "1", "--svg", svg,
+    ])
     #expect(r.code == 0, "\(r.err)")
     #expect(r.out.contains("format: IDX ubyte [3, 2, 3] (gzip, "))
     #expect(r.out.contains("samples: 3 images of 2x3"))
     #expect(r.out.contains("sample 1: 6 non-zero pixels of 6"))
     #expect(String(decoding: try FileIO.read(svg), as: UTF8.self).hasPrefix("<svg"))
     let labels = run(["data", "inspect", dir + "/t10k-labels-idx1-ubyte.gz"])
-    #expect(labels.out.contains("labels: 0: 0  1: 0  2: 0  3: 0  4: 2  5: 0  6: 0  7: 1  8: 0  9: 0"))
+    #expect(
+      labels.out.contains("labels: 0: 0  1: 0  2: 0  3: 0  4: 2  5: 0  6: 0  7: 1  8: 0  9: 0"))
   }
 
   @Test func inspectsAFolderAsJSON() throws {
@@ -88,7 +107,10 @@ import Testing
     let json = try JSONValue.parse(r.out)
     #expect(json["kind"]?.stringValue == "MNIST-format folder")
     #expect(json["splits"]?["test"]?["samples"]?.doubleValue == 3)
-    #expect(json["splits"]?["test"]?["labels"]?.arrayValue?.compactMap(\.doubleValue) == [0, 0, 0, 0, 2, 0, 0, 1, 0, 0])
+    #expect(
+      json["splits"]?["test"]?["labels"]?.arrayValue?.compactMap(\.doubleValue) == [
+        0, 0, 0, 0, 2, 0, 0, 1, 0, 0,
+      ])
     #expect(json["splits"]?["train"] == nil)
   }
 
@@ -118,13 +140,17 @@ import Testing
   @Test func inspectErrorsGiveOneLineAndTheRightExitCode() throws {
     let missing = run(["data", "inspect", "/nonexistent/snn/file.idx"])
     #expect(missing.code == ExitCode.noInput)
-    #expect(missing.err.hasPrefix("snn data inspect: error: /nonexistent/snn/file.idx: cannot open"))
+    #expect(
+      missing.err.hasPrefix("snn data inspect: error: /nonexistent/snn/file.idx: cannot open"))
 
     let bad = Self.temporary("bad.idx")
     try FileIO.writeAtomically([0, 0, 8, 1, 0, 0, 0, 5, 1, 2], to: bad)
     let malformed = run(["data", "inspect", bad])
     #expect(malformed.code == ExitCode.dataError)
-    #expect(malformed.err == "snn data inspect: error: \(bad): byte 10: truncated: IDX ubyte array of shape [5] needs 5 payload bytes, the file has 2\n")
+    #expect(
+      malformed.err
+        == "snn data inspect: error: \(bad): byte 10: truncated: IDX ubyte array of shape [5] needs 5 payload bytes, the file has 2\n"
+    )
 
     let corruptGzip = Self.temporary("bad.gz")
     var gz = Self.gzip([0, 0, 8, 1, 0, 0, 0, 1, 3])
@@ -204,7 +230,8 @@ import Testing
     #expect(r.code == 0, "\(r.out)\(r.err)")
     #expect(r.out.contains("mnist/train-images-idx3-ubyte.gz          ok"))
     #expect(r.out.contains("fashion-mnist/train-images-idx3-ubyte.gz  contents checked"))
-    #expect(r.out.contains("nmnist-small/SHA256SUMS                   ok                1100 of 1100"))
+    #expect(
+      r.out.contains("nmnist-small/SHA256SUMS                   ok                1100 of 1100"))
     // A copy of the MNIST test labels with one flipped byte: the MD5 differs and the gzip
     // CRC-32 fails, so it is corrupt.
     let copy = Self.temporary("copy") + "/mnist"

@@ -13,7 +13,9 @@ import Testing
     #expect(md5("abc") == "900150983cd24fb0d6963f7d28e17f72")
     #expect(md5("message digest") == "f96b697d7cb7938d525a2f31aaf161d0")
     #expect(md5("abcdefghijklmnopqrstuvwxyz") == "c3fcd3d76192e4007dfb496cca67e13b")
-    #expect(md5("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == "d174ab98d277d9f5a5611c2c9f419d9f")
+    #expect(
+      md5("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        == "d174ab98d277d9f5a5611c2c9f419d9f")
     #expect(md5(String(repeating: "1234567890", count: 8)) == "57edf4a22be3c955ac49da2e2107b67a")
   }
 
@@ -35,7 +37,8 @@ import Testing
     #expect(XXH64.hash(Array("abc".utf8)) == 0x44BC_2CF5_AD77_0999)
     #expect(XXH64.hash(Array("asdf".utf8)) == 0x4158_72F5_99CE_A71E)
     #expect(XXH64.hash(Array("Call me Ishmael.".utf8)) == 0x6D04_390F_C9D6_1A90)
-    #expect(XXH64.hash(Array("Nobody inspects the spammish repetition".utf8)) == 0xFBCE_A83C_8A37_8BF1)
+    #expect(
+      XXH64.hash(Array("Nobody inspects the spammish repetition".utf8)) == 0xFBCE_A83C_8A37_8BF1)
   }
 
   @Test func chunkedUpdatesMatchOneShot() {
@@ -62,7 +65,11 @@ import Testing
   @Test(.enabled(if: TestData.available)) func publishedMNISTChecksums() throws {
     // MD5s published with the original MNIST distribution.
     let root = TestData.root! + "/mnist/"
-    #expect(MD5.hexDigest(try FileIO.read(root + "train-labels-idx1-ubyte.gz")) == "d53e105ee54ea40749a09fcbcd1e9432")
-    #expect(MD5.hexDigest(try FileIO.read(root + "t10k-images-idx3-ubyte.gz")) == "9fb629c4189551a2d022fa330f9573f3")
+    #expect(
+      MD5.hexDigest(try FileIO.read(root + "train-labels-idx1-ubyte.gz"))
+        == "d53e105ee54ea40749a09fcbcd1e9432")
+    #expect(
+      MD5.hexDigest(try FileIO.read(root + "t10k-images-idx3-ubyte.gz"))
+        == "9fb629c4189551a2d022fa330f9573f3")
   }
 }

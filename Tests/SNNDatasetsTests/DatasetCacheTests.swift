@@ -10,12 +10,18 @@ import Testing
     try makeDirectory(root)
     try makeDirectory(root + "/mnist")
     let count = labels.count
-    let images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, UInt8(count), 0, 0, 0, 2, 0, 0, 0, 2] + (0..<(count * 4)).map { UInt8($0) }
+    let images: [UInt8] =
+      [0, 0, 8, 3, 0, 0, 0, UInt8(count), 0, 0, 0, 2, 0, 0, 0, 2]
+      + (0..<(count * 4)).map { UInt8($0) }
     let labelFile: [UInt8] = [0, 0, 8, 1, 0, 0, 0, UInt8(count)] + labels
-    for (name, bytes) in [("t10k-images-idx3-ubyte.gz", images), ("t10k-labels-idx1-ubyte.gz", labelFile)] {
+    for (name, bytes) in [
+      ("t10k-images-idx3-ubyte.gz", images), ("t10k-labels-idx1-ubyte.gz", labelFile),
+    ] {
       var w = BitWriter()
       w.storedBlock(bytes, final: true)
-      try FileIO.writeAtomically(gzipMember(deflate: w.bytes, crc: CRC32.checksum(bytes), size: bytes.count), to: root + "/mnist/" + name)
+      try FileIO.writeAtomically(
+        gzipMember(deflate: w.bytes, crc: CRC32.checksum(bytes), size: bytes.count),
+        to: root + "/mnist/" + name)
     }
     return DataRoot(path: root)
   }
@@ -33,7 +39,9 @@ import Testing
     // New labels in the source file: a new key, so the old entry is not used.
     let changed = try makeMNIST(labels: [1, 2, 4])
     let moved = DataRoot(path: root.path)
-    try FileIO.writeAtomically(try FileIO.read(changed.path + "/mnist/t10k-labels-idx1-ubyte.gz"), to: moved.path + "/mnist/t10k-labels-idx1-ubyte.gz")
+    try FileIO.writeAtomically(
+      try FileIO.read(changed.path + "/mnist/t10k-labels-idx1-ubyte.gz"),
+      to: moved.path + "/mnist/t10k-labels-idx1-ubyte.gz")
     let third = try MNIST.load(.mnist, split: .test, root: moved, cache: cache)
     #expect(third.outcome == .rebuilt(reason: "no entry"))
     #expect(third.dataset.labels == [1, 2, 4])
@@ -57,7 +65,8 @@ import Testing
     var payload = good
     payload[good.count - 1] ^= 1
     try expectRebuild(payload, "payload checksum mismatch")
-    try expectRebuild(Array(good.dropLast()), "payload length \(good.count - 64), file holds \(good.count - 65)")
+    try expectRebuild(
+      Array(good.dropLast()), "payload length \(good.count - 64), file holds \(good.count - 65)")
     var magic = good
     magic[0] = 0x58
     try expectRebuild(magic, "bad magic")
@@ -95,7 +104,9 @@ import Testing
     let cache = DatasetCache(directory: blocker + "/cache")
     let r = try MNIST.load(.mnist, split: .test, root: root, cache: cache)
     #expect(r.dataset.labels == [5])
-    guard case .notWritten = r.outcome else { Issue.record("expected notWritten, got \(r.outcome)"); return }
+    guard case .notWritten = r.outcome else {
+      Issue.record("expected notWritten, got \(r.outcome)"); return
+    }
   }
 
   @Test func eventDatasetsRoundTripAndParametersChangeTheKey() throws {
@@ -104,14 +115,17 @@ import Testing
     try makeDirectory(root + "/nmnist")
     try makeDirectory(root + "/nmnist/Train")
     try makeDirectory(root + "/nmnist/Train/4")
-    let events = nmnistEvent(x: 1, y: 2, on: true, t: 5) + nmnistEvent(x: 3, y: 4, on: false, t: 150_000)
+    let events =
+      nmnistEvent(x: 1, y: 2, on: true, t: 5) + nmnistEvent(x: 3, y: 4, on: false, t: 150_000)
     try FileIO.writeAtomically(events, to: root + "/nmnist/Train/4/1.bin")
     let cache = DatasetCache(directory: temporaryPath("cache"))
     let data = DataRoot(path: root)
     let a = try NMNIST.load(split: .train, root: data, cache: cache)
     let b = try NMNIST.load(split: .train, root: data, cache: cache)
     let c = try NMNIST.load(split: .train, root: data, firstSaccadeOnly: true, cache: cache)
-    #expect(a.outcome == .rebuilt(reason: "no entry") && b.outcome == .hit && c.outcome == .rebuilt(reason: "no entry"))
+    #expect(
+      a.outcome == .rebuilt(reason: "no entry") && b.outcome == .hit
+        && c.outcome == .rebuilt(reason: "no entry"))
     let direct = try NMNIST.load(split: .train, root: data)
     #expect(a.dataset == b.dataset && a.dataset == direct)
     #expect(a.dataset.eventCount == 2 && c.dataset.eventCount == 1)

@@ -43,15 +43,21 @@ func canonicalCodes(_ lengths: [Int]) -> [Int] {
 
 enum FixedHuffman {
   static let literalLengths: [Int] =
-    Array(repeating: 8, count: 144) + Array(repeating: 9, count: 112) + Array(repeating: 7, count: 24)
+    Array(repeating: 8, count: 144) + Array(repeating: 9, count: 112)
+    + Array(repeating: 7, count: 24)
     + Array(repeating: 8, count: 8)
   static let literalCodes = canonicalCodes(literalLengths)
 }
 
 /// Length symbol, extra bits and extra value for a match length 3...258.
 func lengthSymbol(_ length: Int) -> (symbol: Int, extraBits: Int, extra: Int) {
-  let base = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
-  let extra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
+  let base = [
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
+    163, 195, 227, 258,
+  ]
+  let extra = [
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+  ]
   var i = base.count - 1
   while base[i] > length { i -= 1 }
   return (257 + i, extra[i], length - base[i])
@@ -178,10 +184,16 @@ struct TestLCG {
 }
 
 /// Wraps raw DEFLATE data in a minimal gzip member (no optional fields).
-func gzipMember(deflate: [UInt8], crc: UInt32, size: Int, flags: UInt8 = 0, optional: [UInt8] = []) -> [UInt8] {
+func gzipMember(deflate: [UInt8], crc: UInt32, size: Int, flags: UInt8 = 0, optional: [UInt8] = [])
+  -> [UInt8]
+{
   var out: [UInt8] = [0x1F, 0x8B, 8, flags, 0, 0, 0, 0, 0, 3] + optional + deflate
-  for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: crc >> UInt32(shift))) }
-  for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: size >> shift)) }
+  for shift in stride(from: 0, to: 32, by: 8) {
+    out.append(UInt8(truncatingIfNeeded: crc >> UInt32(shift)))
+  }
+  for shift in stride(from: 0, to: 32, by: 8) {
+    out.append(UInt8(truncatingIfNeeded: size >> shift))
+  }
   return out
 }
 

@@ -4,11 +4,14 @@ import Testing
 @testable import SNNDatasets
 
 @Suite struct EventFramingTests {
-  func sample(_ times: [UInt32], x: [UInt8]? = nil, y: [UInt8]? = nil, on: [UInt8]? = nil) -> EventSample {
+  func sample(_ times: [UInt32], x: [UInt8]? = nil, y: [UInt8]? = nil, on: [UInt8]? = nil)
+    -> EventSample
+  {
     let n = times.count
     return EventSample(
       x: x ?? Array(repeating: 0, count: n), y: y ?? Array(repeating: 0, count: n),
-      polarity: on ?? Array(repeating: 1, count: n), timestamp: times, label: 0, width: 34, height: 34)
+      polarity: on ?? Array(repeating: 1, count: n), timestamp: times, label: 0, width: 34,
+      height: 34)
   }
 
   @Test func equalCountSplitMatchesSpikingJelly() {
@@ -49,11 +52,16 @@ import Testing
     #expect(frames[(1 * 34 + 33) * 34 + 33] == 1)
     #expect(frames.reduce(0, +) == 3)
     let merged = EventFraming(frameCount: 1, polarityChannels: false, downsample: 2).frames(s)
-    #expect(EventFraming(frameCount: 1, polarityChannels: false, downsample: 2).outputShape(width: 34, height: 34) == [1, 1, 17, 17])
+    #expect(
+      EventFraming(frameCount: 1, polarityChannels: false, downsample: 2).outputShape(
+        width: 34, height: 34) == [1, 1, 17, 17])
     #expect(merged.count == 17 * 17)
     #expect(merged[3 * 17 + 2] == 2)  // (5, 7) → (2, 3), two events
     #expect(merged[16 * 17 + 16] == 1)
-    #expect(EventFraming(frameCount: 2, downsample: 3).outputShape(width: 34, height: 34) == [2, 2, 12, 12])
+    #expect(
+      EventFraming(frameCount: 2, downsample: 3).outputShape(width: 34, height: 34) == [
+        2, 2, 12, 12,
+      ])
     let binary = EventFraming(frameCount: 1, value: .binary, polarityChannels: false).frames(s)
     #expect(binary[7 * 34 + 5] == 1 && binary.reduce(0, +) == 2)
   }
@@ -69,14 +77,17 @@ import Testing
         times.append(t)
       }
       let s = EventSample(
-        x: (0..<n).map { _ in UInt8(rng.nextIndex(below: 34)) }, y: (0..<n).map { _ in UInt8(rng.nextIndex(below: 34)) },
-        polarity: (0..<n).map { _ in UInt8(rng.nextIndex(below: 2)) }, timestamp: times, label: 0, width: 34,
+        x: (0..<n).map { _ in UInt8(rng.nextIndex(below: 34)) },
+        y: (0..<n).map { _ in UInt8(rng.nextIndex(below: 34)) },
+        polarity: (0..<n).map { _ in UInt8(rng.nextIndex(below: 2)) }, timestamp: times, label: 0,
+        width: 34,
         height: 34)
       for split in EventFraming.Split.allCases {
         for channels in [true, false] {
           for factor in [1, 2, 3, 5] {
             let framing = EventFraming(
-              frameCount: 1 + trial % 7, split: split, polarityChannels: channels, downsample: factor)
+              frameCount: 1 + trial % 7, split: split, polarityChannels: channels,
+              downsample: factor)
             let frames = framing.frames(s)
             #expect(frames.count == framing.outputShape(width: 34, height: 34).reduce(1, *))
             #expect(Int(frames.reduce(0, +)) == n, "\(split) \(channels) \(factor)")
@@ -84,7 +95,9 @@ import Testing
               // Per-channel totals equal the OFF and ON counts.
               let size = framing.frameSize(width: 34, height: 34) / 2
               var on: Float = 0
-              for f in 0..<framing.frameCount { on += frames[(f * 2 + 1) * size..<(f * 2 + 2) * size].reduce(0, +) }
+              for f in 0..<framing.frameCount {
+                on += frames[(f * 2 + 1) * size..<(f * 2 + 2) * size].reduce(0, +)
+              }
               #expect(Int(on) == s.onCount)
             }
           }
@@ -103,13 +116,18 @@ import Testing
     let a = framing.frames(set.sample(1)), b = framing.frames(set.sample(0))
     // [T, B, ...]: frame t of batch row r starts at (t·B + r)·size.
     for t in 0..<2 {
-      #expect(Array(batch[(t * 2 + 0) * size..<(t * 2 + 1) * size]) == Array(a[t * size..<(t + 1) * size]))
-      #expect(Array(batch[(t * 2 + 1) * size..<(t * 2 + 2) * size]) == Array(b[t * size..<(t + 1) * size]))
+      #expect(
+        Array(batch[(t * 2 + 0) * size..<(t * 2 + 1) * size]) == Array(a[t * size..<(t + 1) * size])
+      )
+      #expect(
+        Array(batch[(t * 2 + 1) * size..<(t * 2 + 2) * size]) == Array(b[t * size..<(t + 1) * size])
+      )
     }
   }
 
   @Test(.enabled(if: TestData.available)) func realSamplesConserveEvents() throws {
-    let set = try NMNIST.load(split: .test, root: DataRoot(path: TestData.root!), folder: "nmnist-small")
+    let set = try NMNIST.load(
+      split: .test, root: DataRoot(path: TestData.root!), folder: "nmnist-small")
     let framing = EventFraming(frameCount: 10, split: .equalTime, downsample: 2)
     let batch = framing.frames(set, indices: Array(0..<set.count))
     #expect(Int(batch.reduce(0, +)) == set.eventCount)
@@ -120,7 +138,8 @@ import Testing
 
 @Suite struct SpikeEncoderTests {
   @Test func directCurrentRepeatsTheInput() {
-    #expect(DirectEncoder().encode([0.1, 0.9, 0], steps: 3) == [0.1, 0.9, 0, 0.1, 0.9, 0, 0.1, 0.9, 0])
+    #expect(
+      DirectEncoder().encode([0.1, 0.9, 0], steps: 3) == [0.1, 0.9, 0, 0.1, 0.9, 0, 0.1, 0.9, 0])
   }
 
   @Test func rateCodingExtremesAndDeterminism() {
@@ -212,7 +231,8 @@ import Testing
     let drift: [Float] = [0.06, 0.12, 0.18, 0.24]
     #expect(DeltaEncoder(threshold: 0.1).encode(drift, steps: 4).reduce(0, +) == 0 + 0)
     let tracked = DeltaEncoder(threshold: 0.1, reference: .lastSpike).encode(drift, steps: 4)
-    #expect(tracked == [0, 0, 0, 1, 0, 0, 0, 1])  // ON at t = 1 (0.12 > 0.1) and t = 3 (0.24 − 0.12)
+    // ON at t = 1 (0.12 > 0.1) and t = 3 (0.24 − 0.12).
+    #expect(tracked == [0, 0, 0, 1, 0, 0, 0, 1])
     // A change equal to θ is not a spike; two signals stay separate.
     let two: [Float] = [0, 0, 0.1, 0.3]
     #expect(DeltaEncoder(threshold: 0.1).encode(two, steps: 2) == [0, 0, 0, 0, 0, 0, 0, 1])

@@ -1,7 +1,7 @@
+import SNNBase
 import Testing
 
 @testable import SNNDatasets
-import SNNBase
 
 @Suite struct GZipTests {
   /// `gzip.compress(b"hello gzip\n", mtime=0)` from Python.
@@ -40,7 +40,9 @@ import SNNBase
     header += [UInt8(headerCRC & 0xFF), UInt8((headerCRC >> 8) & 0xFF)]
     var file = header + w.bytes
     let crc = CRC32.checksum(payload)
-    for s in stride(from: 0, to: 32, by: 8) { file.append(UInt8(truncatingIfNeeded: crc >> UInt32(s))) }
+    for s in stride(from: 0, to: 32, by: 8) {
+      file.append(UInt8(truncatingIfNeeded: crc >> UInt32(s)))
+    }
     file += [UInt8(payload.count), 0, 0, 0]
     #expect(try GZip.decompress(file) == payload)
     // A wrong header CRC is caught.

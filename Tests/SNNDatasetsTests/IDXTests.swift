@@ -13,13 +13,17 @@ import Testing
     let bytes = try IDXArray.parse([0, 0, 0x08, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 255])
     #expect(bytes.shape == [2, 3] && bytes.payload == [1, 2, 3, 4, 5, 255])
     // signed byte.
-    #expect(try IDXArray.parse([0, 0, 0x09, 1, 0, 0, 0, 2, 0x80, 0x7F]).doubleValues() == [-128, 127])
+    #expect(
+      try IDXArray.parse([0, 0, 0x09, 1, 0, 0, 0, 2, 0x80, 0x7F]).doubleValues() == [-128, 127])
     // int32 -1 and 0x01020304.
     let ints = try IDXArray.parse([0, 0, 0x0C, 1, 0, 0, 0, 2, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4])
     #expect(ints.doubleValues() == [-1, 16_909_060])
     // float32 1.5 = 0x3FC00000, float64 -0.25 = 0xBFD0000000000000.
-    #expect(try IDXArray.parse([0, 0, 0x0D, 1, 0, 0, 0, 1, 0x3F, 0xC0, 0, 0]).doubleValues() == [1.5])
-    #expect(try IDXArray.parse([0, 0, 0x0E, 1, 0, 0, 0, 1, 0xBF, 0xD0, 0, 0, 0, 0, 0, 0]).doubleValues() == [-0.25])
+    #expect(
+      try IDXArray.parse([0, 0, 0x0D, 1, 0, 0, 0, 1, 0x3F, 0xC0, 0, 0]).doubleValues() == [1.5])
+    #expect(
+      try IDXArray.parse([0, 0, 0x0E, 1, 0, 0, 0, 1, 0xBF, 0xD0, 0, 0, 0, 0, 0, 0]).doubleValues()
+        == [-0.25])
     // Round trip through encoded().
     #expect(try IDXArray.parse(ints.encoded()) == ints)
   }
@@ -45,7 +49,9 @@ import Testing
     expectError(.sizeMismatch, offset: 10, [0, 0, 8, 1, 0, 0, 0, 2, 1, 2, 3])
     expectError(.truncated, offset: 9, [0, 0, 0x0B, 1, 0, 0, 0, 1, 0])  // 2-byte element, 1 byte
     // Sizes whose product overflows.
-    expectError(.badHeader, offset: 8, [0, 0, 8, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+    expectError(
+      .badHeader, offset: 8,
+      [0, 0, 8, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
   }
 
   @Test func readsGzipAndPlainFiles() throws {
@@ -87,14 +93,19 @@ import Testing
     let root = temporaryPath("mnist-root")
     try makeDirectory(root)
     try makeDirectory(root + "/mnist")
-    let imageBytes: [UInt8] = [0, 0, 8, 3, 0, 0, 0, UInt8(count), 0, 0, 0, 2, 0, 0, 0, 3] + (0..<(count * 6)).map { UInt8($0 * 10) }
+    let imageBytes: [UInt8] =
+      [0, 0, 8, 3, 0, 0, 0, UInt8(count), 0, 0, 0, 2, 0, 0, 0, 3]
+      + (0..<(count * 6)).map { UInt8($0 * 10) }
     let labelBytes: [UInt8] = [0, 0, 8, 1, 0, 0, 0, UInt8(labels.count)] + labels
-    for (name, bytes) in [("train-images-idx3-ubyte", imageBytes), ("train-labels-idx1-ubyte", labelBytes)] {
+    for (name, bytes) in [
+      ("train-images-idx3-ubyte", imageBytes), ("train-labels-idx1-ubyte", labelBytes),
+    ] {
       if compress {
         var w = BitWriter()
         w.fixedBlock(bytes.map { .literal($0) }, final: true)
         try FileIO.writeAtomically(
-          gzipMember(deflate: w.bytes, crc: CRC32.checksum(bytes), size: bytes.count), to: root + "/mnist/" + name + ".gz")
+          gzipMember(deflate: w.bytes, crc: CRC32.checksum(bytes), size: bytes.count),
+          to: root + "/mnist/" + name + ".gz")
       } else {
         try FileIO.writeAtomically(bytes, to: root + "/mnist/" + name)
       }
@@ -140,20 +151,29 @@ import Testing
       _ = try MNIST.load(.fashionMNIST, split: .test, root: root)
       Issue.record("expected an error")
     } catch {
-      guard case .notFound(let missing) = error else { Issue.record("wrong error \(error)"); return }
-      #expect(missing.searched == [
-        "/nonexistent/data/fashion-mnist/t10k-images-idx3-ubyte.gz",
-        "/nonexistent/data/fashion-mnist/t10k-images-idx3-ubyte",
-      ])
+      guard case .notFound(let missing) = error else {
+        Issue.record("wrong error \(error)"); return
+      }
+      #expect(
+        missing.searched == [
+          "/nonexistent/data/fashion-mnist/t10k-images-idx3-ubyte.gz",
+          "/nonexistent/data/fashion-mnist/t10k-images-idx3-ubyte",
+        ])
       #expect(error.description.contains("SNN_DATA"))
       #expect(error.description.contains("--data"))
     }
   }
 
   @Test func dataRootResolutionOrder() {
-    #expect(DataRoot.resolve(explicit: "/a", environment: ["SNN_DATA": "/b", "HOME": "/h"]) == DataRoot(path: "/a", source: .explicit))
-    #expect(DataRoot.resolve(explicit: nil, environment: ["SNN_DATA": "/b", "HOME": "/h"]) == DataRoot(path: "/b", source: .environment))
-    #expect(DataRoot.resolve(explicit: "", environment: ["SNN_DATA": "", "HOME": "/h/"]) == DataRoot(path: "/h/.snn/data", source: .defaultLocation))
+    #expect(
+      DataRoot.resolve(explicit: "/a", environment: ["SNN_DATA": "/b", "HOME": "/h"])
+        == DataRoot(path: "/a", source: .explicit))
+    #expect(
+      DataRoot.resolve(explicit: nil, environment: ["SNN_DATA": "/b", "HOME": "/h"])
+        == DataRoot(path: "/b", source: .environment))
+    #expect(
+      DataRoot.resolve(explicit: "", environment: ["SNN_DATA": "", "HOME": "/h/"])
+        == DataRoot(path: "/h/.snn/data", source: .defaultLocation))
   }
 
   @Test func normalization() throws {
@@ -161,7 +181,8 @@ import Testing
     #expect(abs(n.value(0) - (-0.1307 / 0.3081)) < 1e-6)
     #expect(abs(n.value(255) - (1 - 0.1307) / 0.3081) < 1e-6)
     #expect(PixelNormalization.unit.value(51) == Float(51) / 255)
-    let set = try ImageDataset(name: "t", count: 2, rows: 1, cols: 2, pixels: [0, 255, 51, 102], labels: [0, 1])
+    let set = try ImageDataset(
+      name: "t", count: 2, rows: 1, cols: 2, pixels: [0, 255, 51, 102], labels: [0, 1])
     #expect(set.normalizedBatch([1, 0], .unit) == [Float(51) / 255, Float(102) / 255, 0, 1])
     #expect(set.normalizedImage(1, .unit) == [Float(51) / 255, Float(102) / 255])
   }
@@ -206,10 +227,13 @@ import Testing
     #expect(e0.sorted() == Array(0..<1000))
     #expect(e0 != Array(0..<1000))
     #expect(s.order(epoch: 0) == e0)
-    #expect(BatchSampler(count: 1000, batchSize: 32, seed: 42).order(epoch: 0) == e0)  // batch size does not matter
+    // The batch size does not change the order.
+    #expect(BatchSampler(count: 1000, batchSize: 32, seed: 42).order(epoch: 0) == e0)
     #expect(s.order(epoch: 1) != e0)
     #expect(BatchSampler(count: 1000, batchSize: 64, seed: 43).order(epoch: 0) != e0)
-    #expect(BatchSampler(count: 10, batchSize: 3, seed: 1, shuffle: false).order(epoch: 5) == Array(0..<10))
+    #expect(
+      BatchSampler(count: 10, batchSize: 3, seed: 1, shuffle: false).order(epoch: 5)
+        == Array(0..<10))
   }
 
   @Test func partialBatchKeptOrDropped() {

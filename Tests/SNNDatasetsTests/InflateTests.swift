@@ -6,7 +6,8 @@ import Testing
   @Test func standardCheckValues() {
     #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
     #expect(CRC32.checksum([]) == 0)
-    #expect(CRC32.checksum(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
+    #expect(
+      CRC32.checksum(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
   }
 
   @Test func slicedUpdateMatchesBitwiseReferenceAndChunking() {
@@ -16,7 +17,9 @@ import Testing
     var reference: UInt32 = 0xFFFF_FFFF
     for byte in data {
       reference ^= UInt32(byte)
-      for _ in 0..<8 { reference = (reference & 1) != 0 ? (reference >> 1) ^ 0xEDB8_8320 : reference >> 1 }
+      for _ in 0..<8 {
+        reference = (reference & 1) != 0 ? (reference >> 1) ^ 0xEDB8_8320 : reference >> 1
+      }
     }
     reference = ~reference
     #expect(CRC32.checksum(data) == reference)
@@ -74,12 +77,17 @@ import Testing
       .match(length: 4, distance: 1),
     ]
     // Every length code and its extra bits.
-    for length in [3, 4, 10, 11, 12, 13, 18, 19, 22, 23, 34, 35, 66, 67, 130, 131, 226, 227, 257, 258] {
+    for length in [
+      3, 4, 10, 11, 12, 13, 18, 19, 22, 23, 34, 35, 66, 67, 130, 131, 226, 227, 257, 258,
+    ] {
       tokens.append(.match(length: length, distance: 5))
     }
     // Distances with extra bits, up to the full 32 KiB window.
     let prefix = (0..<33_000).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 7) }
-    for distance in [1, 4, 5, 6, 7, 8, 9, 12, 13, 24, 25, 48, 49, 96, 97, 192, 193, 1024, 1025, 4097, 8192, 16_385, 24_577, 32_768] {
+    for distance in [
+      1, 4, 5, 6, 7, 8, 9, 12, 13, 24, 25, 48, 49, 96, 97, 192, 193, 1024, 1025, 4097, 8192, 16_385,
+      24_577, 32_768,
+    ] {
       tokens.append(.match(length: 5, distance: distance))
     }
     var w = BitWriter()
@@ -125,7 +133,8 @@ import Testing
     // zeros = 18 (138 → 127) + 17 (14? no: 14 > 10) → 18 (138) + 18? 14 ≥ 11 → 18 (extra 3);
     // 256: 4; 257–264: 4 ×8 = literal 4 then 16 (6) + literal 4; distances 2, 16 (3).
     let sequence: [(symbol: Int, extra: Int)] = [
-      (18, 97 - 11), (4, 0), (16, 6 - 3), (18, 138 - 11), (18, 14 - 11), (4, 0), (4, 0), (16, 6 - 3),
+      (18, 97 - 11), (4, 0), (16, 6 - 3), (18, 138 - 11), (18, 14 - 11), (4, 0), (4, 0),
+      (16, 6 - 3),
       (4, 0), (2, 0), (16, 3 - 3),
     ]
     // Code-length code: symbols 2, 4, 16, 18 with length 2 (complete); 17 unused here.
@@ -135,12 +144,14 @@ import Testing
     cl[16] = 2
     cl[18] = 2
     let tokens: [Token] = [
-      .literal(97), .literal(98), .literal(99), .match(length: 3, distance: 3), .match(length: 10, distance: 1),
+      .literal(97), .literal(98), .literal(99), .match(length: 3, distance: 3),
+      .match(length: 10, distance: 1),
       .literal(103), .match(length: 4, distance: 4),
     ]
     var w = BitWriter()
     w.dynamicBlock(
-      literalLengths: lit, distanceLengths: dist, tokens: tokens, final: true, codeLengthLengths: cl,
+      literalLengths: lit, distanceLengths: dist, tokens: tokens, final: true,
+      codeLengthLengths: cl,
       lengthSymbols: sequence)
     #expect(try Deflate.inflate(w.bytes) == expand(tokens))
   }
@@ -167,7 +178,8 @@ import Testing
     w.fixedBlock(Array("fixed ".utf8).map { .literal($0) }, final: false)
     w.storedBlock(Array("stored ".utf8), final: false)
     w.dynamicBlock(
-      literalLengths: Self.deepLengths, distanceLengths: [0], tokens: [.literal(97), .literal(122)], final: false)
+      literalLengths: Self.deepLengths, distanceLengths: [0],
+      tokens: [.literal(97), .literal(122)], final: false)
     w.fixedBlock([.literal(33), .match(length: 6, distance: 10)], final: true)
     #expect(try Deflate.inflate(w.bytes) == Array("fixed stored az!stored".utf8))
   }
@@ -228,7 +240,9 @@ import Testing
 
   // MARK: Malformed streams
 
-  func expectError(_ kind: DataFormatError.Kind, _ bytes: [UInt8], limit: Int = Deflate.defaultLimit) {
+  func expectError(
+    _ kind: DataFormatError.Kind, _ bytes: [UInt8], limit: Int = Deflate.defaultLimit
+  ) {
     do {
       let out = try Deflate.inflate(bytes, path: "test.deflate", limit: limit)
       Issue.record("expected \(kind), decoded \(out.count) bytes")
@@ -273,14 +287,16 @@ import Testing
     lit3[98] = 1
     lit3[256] = 1
     var u = BitWriter()
-    u.dynamicBlock(literalLengths: lit3, distanceLengths: [0], tokens: [], final: true, endOfBlock: false)
+    u.dynamicBlock(
+      literalLengths: lit3, distanceLengths: [0], tokens: [], final: true, endOfBlock: false)
     u.write(0, bits: 8)
     expectError(.invalidCodeLengths, u.bytes)
 
     // Distance code of two symbols with lengths 1 and 2: incomplete, not the allowed case.
     var t = BitWriter()
     t.dynamicBlock(
-      literalLengths: Self.deepLengths, distanceLengths: [1, 2], tokens: [.literal(97)], final: true)
+      literalLengths: Self.deepLengths, distanceLengths: [1, 2], tokens: [.literal(97)], final: true
+    )
     expectError(.invalidCodeLengths, t.bytes)
   }
 
@@ -289,7 +305,8 @@ import Testing
     lit[97] = 1
     lit[98] = 1
     var w = BitWriter()
-    w.dynamicBlock(literalLengths: lit, distanceLengths: [0], tokens: [], final: true, endOfBlock: false)
+    w.dynamicBlock(
+      literalLengths: lit, distanceLengths: [0], tokens: [], final: true, endOfBlock: false)
     w.write(0, bits: 8)
     expectError(.invalidCodeLengths, w.bytes)
 
@@ -299,7 +316,8 @@ import Testing
     cl[16] = 1
     var r = BitWriter()
     r.dynamicBlock(
-      literalLengths: Self.deepLengths, distanceLengths: [0], tokens: [], final: true, codeLengthLengths: cl,
+      literalLengths: Self.deepLengths, distanceLengths: [0], tokens: [], final: true,
+      codeLengthLengths: cl,
       lengthSymbols: [(16, 0)], endOfBlock: false)
     r.write(0, bits: 16)
     expectError(.invalidCodeLengths, r.bytes)
@@ -310,7 +328,8 @@ import Testing
     z[1] = 1
     var q = BitWriter()
     q.dynamicBlock(
-      literalLengths: [Int](repeating: 0, count: 257), distanceLengths: [0], tokens: [], final: true,
+      literalLengths: [Int](repeating: 0, count: 257), distanceLengths: [0], tokens: [],
+      final: true,
       codeLengthLengths: z, lengthSymbols: [(18, 127), (18, 127)], endOfBlock: false)
     q.write(0, bits: 16)
     expectError(.invalidCodeLengths, q.bytes)
@@ -355,10 +374,14 @@ import Testing
 
   @Test func everyTruncationIsAnErrorNeverAWrongResult() {
     var w = BitWriter()
-    w.fixedBlock(Array("truncate me, truncate me".utf8).map { .literal($0) } + [.match(length: 20, distance: 12)], final: false)
+    w.fixedBlock(
+      Array("truncate me, truncate me".utf8).map { .literal($0) } + [
+        .match(length: 20, distance: 12)
+      ], final: false)
     w.storedBlock(Array("stored part".utf8), final: false)
     w.dynamicBlock(
-      literalLengths: Self.deepLengths, distanceLengths: [0], tokens: Array("abcn".utf8).map { .literal($0) },
+      literalLengths: Self.deepLengths, distanceLengths: [0],
+      tokens: Array("abcn".utf8).map { .literal($0) },
       final: true)
     let full = w.bytes
     #expect((try? Deflate.inflate(full)) != nil)
@@ -382,7 +405,9 @@ import Testing
     w.storedBlock(Array("abc".utf8), final: true)
     expectError(.badLayout, w.bytes + [0])
     var big = BitWriter()
-    big.fixedBlock([.literal(1)] + Array(repeating: Token.match(length: 258, distance: 1), count: 100), final: true)
+    big.fixedBlock(
+      [.literal(1)] + Array(repeating: Token.match(length: 258, distance: 1), count: 100),
+      final: true)
     expectError(.tooLarge, big.bytes, limit: 10_000)
     #expect((try? Deflate.inflate(big.bytes, limit: 25_801)) != nil)
   }

@@ -31,7 +31,8 @@ import Testing
   @Test func firstSaccadeKeepsEventsBeforeOneHundredMilliseconds() throws {
     let bytes =
       nmnistEvent(x: 1, y: 1, on: true, t: 99_999) + nmnistEvent(x: 2, y: 2, on: true, t: 100_000)
-      + [0, 240, 0, 0, 0] + nmnistEvent(x: 3, y: 3, on: true, t: 95_000)  // 95,000 + 8,192 ≥ 100,000
+      // The last event: 95,000 + 8,192 ≥ 100,000.
+      + [0, 240, 0, 0, 0] + nmnistEvent(x: 3, y: 3, on: true, t: 95_000)
     #expect(try NMNIST.decode(bytes, label: 0, firstSaccadeOnly: true).x == [1])
     #expect(try NMNIST.decode(bytes, label: 0).timestamp == [99_999, 100_000, 103_192])
   }
@@ -45,7 +46,10 @@ import Testing
       #expect(error.kind == .truncated && error.offset == 10 && error.path == "a.bin")
       #expect(error.description.contains("not a multiple of 5"))
     }
-    for bad in [nmnistEvent(x: 34, y: 0, on: true, t: 1), nmnistEvent(x: 0, y: 34, on: true, t: 1), [255, 239, 0, 0, 0]] {
+    for bad in [
+      nmnistEvent(x: 34, y: 0, on: true, t: 1), nmnistEvent(x: 0, y: 34, on: true, t: 1),
+      [255, 239, 0, 0, 0],
+    ] {
       do {
         _ = try NMNIST.decode(good + bad, label: 0, path: "b.bin")
         Issue.record("expected an error")
@@ -72,13 +76,15 @@ import Testing
   @Test func orderIsLabelThenNumericID() throws {
     let e = { (t: UInt32) in nmnistEvent(x: 1, y: 2, on: true, t: t) }
     let dir = try makeTrainFolder([
-      ("1", "10.bin", e(10)), ("1", "9.bin", e(9) + e(19)), ("0", "00100.bin", e(100)), ("0", "00002.bin", e(2)),
+      ("1", "10.bin", e(10)), ("1", "9.bin", e(9) + e(19)), ("0", "00100.bin", e(100)),
+      ("0", "00002.bin", e(2)),
       ("0", "README.txt", [1, 2, 3]),
     ])
     let set = try NMNIST.load(directory: dir)
     #expect(set.count == 4)
     #expect(set.labels == [0, 0, 1, 1])
-    #expect(set.sources == ["Train/0/00002.bin", "Train/0/00100.bin", "Train/1/9.bin", "Train/1/10.bin"])
+    #expect(
+      set.sources == ["Train/0/00002.bin", "Train/0/00100.bin", "Train/1/9.bin", "Train/1/10.bin"])
     #expect(set.offsets == [0, 1, 2, 4, 5])
     #expect(set.timestamp == [2, 100, 9, 19, 10])
     #expect(set.sample(2).timestamp == [9, 19])
@@ -104,7 +110,9 @@ import Testing
       #expect(error.description.contains("no samples"))
     }
     // One bad file among good ones: the error names it, and nothing is returned.
-    let oneBad = try makeTrainFolder([("0", "1.bin", e), ("3", "7.bin", e + [1, 2]), ("5", "2.bin", e)])
+    let oneBad = try makeTrainFolder([
+      ("0", "1.bin", e), ("3", "7.bin", e + [1, 2]), ("5", "2.bin", e),
+    ])
     do {
       _ = try NMNIST.load(directory: oneBad)
       Issue.record("expected an error")
@@ -169,7 +177,10 @@ import Testing
 
   @Test func readsPythonArchiveStoredAndDeflated() throws {
     let zip = try ZIPArchive(bytes: Self.pythonZIP, path: "t.zip")
-    #expect(zip.entries.map(\.name) == ["Train/", "Train/0/00002.bin", "Train/1/00010.bin", "Train/1/00003.bin"])
+    #expect(
+      zip.entries.map(\.name) == [
+        "Train/", "Train/0/00002.bin", "Train/1/00010.bin", "Train/1/00003.bin",
+      ])
     #expect(zip.entries.map(\.method) == [0, 0, 8, 8])
     let stored = try zip.extract(zip.entries[1])
     #expect(
@@ -196,7 +207,10 @@ import Testing
     var b: [UInt8] = []
     for i in 0..<50 { b += nmnistEvent(x: UInt8(i % 34), y: 1, on: i % 2 == 0, t: UInt32(i)) }
     let bytes = makeZIP(
-      [TestZIPMember(name: "Test/2/5.bin", data: a), TestZIPMember(name: "Test/2/4.bin", data: b, method: 8)],
+      [
+        TestZIPMember(name: "Test/2/5.bin", data: a),
+        TestZIPMember(name: "Test/2/4.bin", data: b, method: 8),
+      ],
       comment: Array("comment with PK\u{5}\u{6} inside".utf8))
     let set = try NMNIST.load(archive: ZIPArchive(bytes: bytes, path: "w.zip"))
     #expect(set.sources == ["Test/2/4.bin", "Test/2/5.bin"])
@@ -223,14 +237,29 @@ import Testing
 
   @Test func archiveErrors() {
     let e = nmnistEvent(x: 1, y: 1, on: true, t: 1)
-    expectZIPError(.checksumMismatch, makeZIP([TestZIPMember(name: "T/0/1.bin", data: e, crcOverride: 1234)]), contains: "T/0/1.bin")
-    expectZIPError(.checksumMismatch, makeZIP([TestZIPMember(name: "T/0/1.bin", data: e, method: 8, crcOverride: 0)]))
-    expectZIPError(.unsupported, makeZIP([TestZIPMember(name: "T/0/1.bin", data: e, method: 12)]), contains: "method 12")
-    expectZIPError(.unsupported, makeZIP([TestZIPMember(name: "T/0/1.bin", data: e, flags: 1)]), contains: "encrypted")
-    expectZIPError(.unsupported, makeZIP([TestZIPMember(name: "T/0/1.bin", data: e)], zip64Locator: true), contains: "ZIP64")
-    expectZIPError(.badLayout, makeZIP([TestZIPMember(name: "T/x/1.bin", data: e)]), contains: "'x' is not a digit")
-    expectZIPError(.badLayout, makeZIP([TestZIPMember(name: "T/readme.txt", data: e)]), contains: "no <label>/<id>.bin")
-    expectZIPError(.badMagic, Array(repeating: 0x41, count: 100), contains: "end-of-central-directory")
+    expectZIPError(
+      .checksumMismatch, makeZIP([TestZIPMember(name: "T/0/1.bin", data: e, crcOverride: 1234)]),
+      contains: "T/0/1.bin")
+    expectZIPError(
+      .checksumMismatch,
+      makeZIP([TestZIPMember(name: "T/0/1.bin", data: e, method: 8, crcOverride: 0)]))
+    expectZIPError(
+      .unsupported, makeZIP([TestZIPMember(name: "T/0/1.bin", data: e, method: 12)]),
+      contains: "method 12")
+    expectZIPError(
+      .unsupported, makeZIP([TestZIPMember(name: "T/0/1.bin", data: e, flags: 1)]),
+      contains: "encrypted")
+    expectZIPError(
+      .unsupported, makeZIP([TestZIPMember(name: "T/0/1.bin", data: e)], zip64Locator: true),
+      contains: "ZIP64")
+    expectZIPError(
+      .badLayout, makeZIP([TestZIPMember(name: "T/x/1.bin", data: e)]),
+      contains: "'x' is not a digit")
+    expectZIPError(
+      .badLayout, makeZIP([TestZIPMember(name: "T/readme.txt", data: e)]),
+      contains: "no <label>/<id>.bin")
+    expectZIPError(
+      .badMagic, Array(repeating: 0x41, count: 100), contains: "end-of-central-directory")
     expectZIPError(.badMagic, Array(repeating: 0x41, count: 10))
     // A bad local header signature.
     var local = makeZIP([TestZIPMember(name: "T/0/1.bin", data: e)])
@@ -242,7 +271,11 @@ import Testing
     central[cd] = 0
     expectZIPError(.badMagic, central, contains: "central directory")
     // Events inside a member are checked too, and the error names archive and member.
-    expectZIPError(.valueOutOfRange, makeZIP([TestZIPMember(name: "T/0/1.bin", data: nmnistEvent(x: 40, y: 1, on: true, t: 1), method: 8)]), contains: "bad.zip:T/0/1.bin")
+    expectZIPError(
+      .valueOutOfRange,
+      makeZIP([
+        TestZIPMember(name: "T/0/1.bin", data: nmnistEvent(x: 40, y: 1, on: true, t: 1), method: 8)
+      ]), contains: "bad.zip:T/0/1.bin")
   }
 
   @Test func everyTruncationOfAnArchiveFails() {
@@ -294,7 +327,8 @@ import Testing
     }
     #expect(set.x.allSatisfy { $0 < 34 } && set.y.allSatisfy { $0 < 34 })
     for i in 0..<set.count { #expect(set.sample(i).isTimeOrdered) }
-    let firstSaccade = try NMNIST.load(split: .train, root: Self.root, firstSaccadeOnly: true, folder: "nmnist-small")
+    let firstSaccade = try NMNIST.load(
+      split: .train, root: Self.root, firstSaccadeOnly: true, folder: "nmnist-small")
     #expect(firstSaccade.eventCount == 1_488_721)
     #expect(firstSaccade.timestamp.allSatisfy { $0 < 100_000 })
   }
@@ -307,7 +341,9 @@ import Testing
     let i = try #require(set.sources.firstIndex(of: "Test/4/00057.bin"))
     #expect(set.sample(i).count == 4264 && set.sample(i).onCount == 2098)
     #expect(set.sources.last == "Test/9/00100.bin" && set.sample(99).count == 4877)
-    #expect(try NMNIST.load(split: .test, root: Self.root, firstSaccadeOnly: true, folder: "nmnist-small").eventCount == 130_181)
+    #expect(
+      try NMNIST.load(split: .test, root: Self.root, firstSaccadeOnly: true, folder: "nmnist-small")
+        .eventCount == 130_181)
   }
 
   @Test func archiveOfRealFilesMatchesTheFolder() throws {

@@ -10,7 +10,9 @@ struct TestZIPMember {
   var crcOverride: UInt32? = nil
 }
 
-func makeZIP(_ members: [TestZIPMember], comment: [UInt8] = [], zip64Locator: Bool = false) -> [UInt8] {
+func makeZIP(_ members: [TestZIPMember], comment: [UInt8] = [], zip64Locator: Bool = false)
+  -> [UInt8]
+{
   func u16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF)] }
   func u32(_ v: Int) -> [UInt8] { u16(v & 0xFFFF) + u16((v >> 16) & 0xFFFF) }
   var out: [UInt8] = []
@@ -27,9 +29,13 @@ func makeZIP(_ members: [TestZIPMember], comment: [UInt8] = [], zip64Locator: Bo
     let crc = Int(m.crcOverride ?? CRC32.checksum(m.data))
     let name = Array(m.name.utf8)
     let offset = out.count
-    out += [0x50, 0x4B, 0x03, 0x04] + u16(20) + u16(Int(m.flags)) + u16(Int(m.method)) + u16(0) + u16(0)
-    out += u32(crc) + u32(payload.count) + u32(m.data.count) + u16(name.count) + u16(0) + name + payload
-    central += [0x50, 0x4B, 0x01, 0x02] + u16(20) + u16(20) + u16(Int(m.flags)) + u16(Int(m.method)) + u16(0) + u16(0)
+    out +=
+      [0x50, 0x4B, 0x03, 0x04] + u16(20) + u16(Int(m.flags)) + u16(Int(m.method)) + u16(0) + u16(0)
+    out +=
+      u32(crc) + u32(payload.count) + u32(m.data.count) + u16(name.count) + u16(0) + name + payload
+    central +=
+      [0x50, 0x4B, 0x01, 0x02] + u16(20) + u16(20) + u16(Int(m.flags)) + u16(Int(m.method)) + u16(0)
+      + u16(0)
     central += u32(crc) + u32(payload.count) + u32(m.data.count) + u16(name.count) + u16(0) + u16(0)
     central += u16(0) + u16(0) + u32(0) + u32(offset) + name
   }

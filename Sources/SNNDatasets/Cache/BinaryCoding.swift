@@ -4,8 +4,12 @@ struct ByteWriter {
 
   init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
-  mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * i))) } }
-  mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) } }
+  mutating func u32(_ v: UInt32) {
+    for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * i))) }
+  }
+  mutating func u64(_ v: UInt64) {
+    for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) }
+  }
   mutating func int(_ v: Int) { u64(UInt64(bitPattern: Int64(v))) }
   mutating func string(_ s: String) {
     let utf8 = Array(s.utf8)
@@ -85,7 +89,9 @@ struct ByteReader {
         initialized = n
       }
     #else
-      return (0..<n).map { i in (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[4 * i + $1]) << UInt32(8 * $1) } }
+      return (0..<n).map { i in
+        (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[4 * i + $1]) << UInt32(8 * $1) }
+      }
     #endif
   }
 

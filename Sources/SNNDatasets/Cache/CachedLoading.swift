@@ -29,10 +29,12 @@ extension ImageDataset {
     do {
       var r = ByteReader(raw)
       guard let name = r.string(), let count = r.int(), let rows = r.int(), let cols = r.int(),
-        let classCount = r.int(), let pixels = r.bytesArray(), let labels = r.bytesArray(), r.isAtEnd
+        let classCount = r.int(), let pixels = r.bytesArray(), let labels = r.bytesArray(),
+        r.isAtEnd
       else { return nil }
       decoded = try? ImageDataset(
-        name: name, count: count, rows: rows, cols: cols, pixels: pixels, labels: labels, classCount: classCount)
+        name: name, count: count, rows: rows, cols: cols, pixels: pixels, labels: labels,
+        classCount: classCount)
     }
     guard let decoded else { return nil }
     self = decoded
@@ -61,8 +63,10 @@ extension EventDataset {
     var decoded: EventDataset?
     do {
       var r = ByteReader(raw)
-      guard let name = r.string(), let width = r.int(), let height = r.int(), let offsets = r.intArray(),
-        let labels = r.bytesArray(), let sourceCount = r.count(width: 8), sourceCount == labels.count
+      guard let name = r.string(), let width = r.int(), let height = r.int(),
+        let offsets = r.intArray(),
+        let labels = r.bytesArray(), let sourceCount = r.count(width: 8),
+        sourceCount == labels.count
       else { return nil }
       var sources: [String] = []
       for _ in 0..<sourceCount {
@@ -73,8 +77,10 @@ extension EventDataset {
         let timestamp = r.u32Array(), r.isAtEnd
       else { return nil }
       let n = x.count
-      guard y.count == n, polarity.count == n, timestamp.count == n, offsets.count == labels.count + 1,
-        offsets.first == 0, offsets.last == n, zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
+      guard y.count == n, polarity.count == n, timestamp.count == n,
+        offsets.count == labels.count + 1,
+        offsets.first == 0, offsets.last == n,
+        zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
         width > 0, height > 0, width <= 256, height <= 256,
         x.allSatisfy({ Int($0) < width }), y.allSatisfy({ Int($0) < height })
       else { return nil }
@@ -138,19 +144,26 @@ enum SourceIdentity {
 extension MNIST {
   /// Loads one split through `cache`: a valid entry for the same source files is used, a
   /// missing, stale or corrupt one is rebuilt from the files and written back.
-  public static func load(_ variant: Variant, split: DatasetSplit, root: DataRoot, cache: DatasetCache)
+  public static func load(
+    _ variant: Variant, split: DatasetSplit, root: DataRoot, cache: DatasetCache
+  )
     throws(DatasetError) -> (dataset: ImageDataset, outcome: DatasetCache.Outcome)
   {
     let names = fileNames(split)
     let folder = root.appending(variant.folder)
     let images = try locate(folder: folder, name: names.images, dataset: variant.folder, root: root)
     let labels = try locate(folder: folder, name: names.labels, dataset: variant.folder, root: root)
-    let description = "loader=idx-images v1\n" + (try SourceIdentity.contents(images)) + (try SourceIdentity.contents(labels))
-    let key = DatasetCache.Key(kind: "\(variant.folder)-\(split.rawValue)", description: description)
+    let description =
+      "loader=idx-images v1\n" + (try SourceIdentity.contents(images))
+      + (try SourceIdentity.contents(labels))
+    let key = DatasetCache.Key(
+      kind: "\(variant.folder)-\(split.rawValue)", description: description)
     let name = "\(variant.folder)/\(split.rawValue)"
     let result = try cache.load(
       key, decode: { ImageDataset(cachePayload: $0) }, encode: { $0.cachePayload() },
-      build: { () throws(DatasetError) in try load(imagesPath: images, labelsPath: labels, name: name) })
+      build: { () throws(DatasetError) in
+        try load(imagesPath: images, labelsPath: labels, name: name)
+      })
     return (result.value, result.outcome)
   }
 }
@@ -159,7 +172,8 @@ extension NMNIST {
   /// Loads a split through `cache` (see ``DatasetCache`` for how folders and archives are
   /// keyed). The first-saccade cut is part of the key.
   public static func load(
-    split: DatasetSplit, root: DataRoot, firstSaccadeOnly: Bool = false, folder: String = defaultFolder,
+    split: DatasetSplit, root: DataRoot, firstSaccadeOnly: Bool = false,
+    folder: String = defaultFolder,
     cache: DatasetCache
   ) throws(DatasetError) -> (dataset: EventDataset, outcome: DatasetCache.Outcome) {
     let base = root.appending(folder)
@@ -171,12 +185,15 @@ extension NMNIST {
     } else if FileIO.exists(archive) {
       identity = try SourceIdentity.contents(archive)
     } else {
-      throw .notFound(DatasetNotFound(dataset: folder, root: root, searched: [directory + "/", archive]))
+      throw .notFound(
+        DatasetNotFound(dataset: folder, root: root, searched: [directory + "/", archive]))
     }
     let description =
-      "loader=nmnist v1\nfirstSaccadeOnly=\(firstSaccadeOnly) cut=\(firstSaccadeEnd) overflow=\(overflowIncrement)\n" + identity
+      "loader=nmnist v1\nfirstSaccadeOnly=\(firstSaccadeOnly) cut=\(firstSaccadeEnd) overflow=\(overflowIncrement)\n"
+      + identity
     let key = DatasetCache.Key(
-      kind: "\(folder)-\(split.rawValue)" + (firstSaccadeOnly ? "-saccade1" : ""), description: description)
+      kind: "\(folder)-\(split.rawValue)" + (firstSaccadeOnly ? "-saccade1" : ""),
+      description: description)
     let result = try cache.load(
       key, decode: { EventDataset(cachePayload: $0) }, encode: { $0.cachePayload() },
       build: { () throws(DatasetError) in

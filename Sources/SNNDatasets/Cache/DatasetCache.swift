@@ -100,7 +100,9 @@ public struct DatasetCache: Sendable, Equatable {
 
   /// The payload of `key`'s entry, or the reason it cannot be used.
   public func read(_ key: Key) -> Result<[UInt8], CacheRejection> {
-    validated(key).map { Array(UnsafeRawBufferPointer(rebasing: $0.bytes[DatasetCache.headerSize...])) }
+    validated(key).map {
+      Array(UnsafeRawBufferPointer(rebasing: $0.bytes[DatasetCache.headerSize...]))
+    }
   }
 
   /// The mapped file of `key`'s entry after every check passed.
@@ -118,10 +120,13 @@ public struct DatasetCache: Sendable, Equatable {
       return .failure(CacheRejection("truncated header (\(bytes.count) bytes)"))
     }
     var header = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<DatasetCache.headerSize]))
-    guard Array(header.take(8)!) == DatasetCache.magic else { return .failure(CacheRejection("bad magic")) }
+    guard Array(header.take(8)!) == DatasetCache.magic else {
+      return .failure(CacheRejection("bad magic"))
+    }
     let version = header.u32()!
     guard version == DatasetCache.formatVersion else {
-      return .failure(CacheRejection("format version \(version), expected \(DatasetCache.formatVersion)"))
+      return .failure(
+        CacheRejection("format version \(version), expected \(DatasetCache.formatVersion)"))
     }
     _ = header.u32()
     let digest = header.u64()!
@@ -133,10 +138,14 @@ public struct DatasetCache: Sendable, Equatable {
     }
     guard digest == key.digest else { return .failure(CacheRejection("key mismatch")) }
     guard length == UInt64(bytes.count - DatasetCache.headerSize) else {
-      return .failure(CacheRejection("payload length \(length), file holds \(bytes.count - DatasetCache.headerSize)"))
+      return .failure(
+        CacheRejection(
+          "payload length \(length), file holds \(bytes.count - DatasetCache.headerSize)"))
     }
     let payload = UnsafeRawBufferPointer(rebasing: bytes[DatasetCache.headerSize...])
-    guard XXH64.hash(payload) == payloadHash else { return .failure(CacheRejection("payload checksum mismatch")) }
+    guard XXH64.hash(payload) == payloadHash else {
+      return .failure(CacheRejection("payload checksum mismatch"))
+    }
     return .success(source)
   }
 
@@ -166,7 +175,9 @@ public struct DatasetCache: Sendable, Equatable {
     var reason: String
     switch validated(key) {
     case .success(let source):
-      if let value = decode(UnsafeRawBufferPointer(rebasing: source.bytes[DatasetCache.headerSize...])) {
+      if let value = decode(
+        UnsafeRawBufferPointer(rebasing: source.bytes[DatasetCache.headerSize...]))
+      {
         return (value, .hit)
       }
       reason = "payload malformed"

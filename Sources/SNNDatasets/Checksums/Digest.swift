@@ -54,7 +54,9 @@ struct BlockBuffer {
     totalBytes &+= UInt64(n)
     if filled > 0 {
       let take = min(64 - filled, n)
-      block.withUnsafeMutableBytes { b in (b.baseAddress! + filled).copyMemory(from: p, byteCount: take) }
+      block.withUnsafeMutableBytes { b in
+        (b.baseAddress! + filled).copyMemory(from: p, byteCount: take)
+      }
       filled += take
       p += take
       n -= take

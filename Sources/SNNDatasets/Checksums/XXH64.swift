@@ -8,7 +8,9 @@ public enum XXH64 {
   static let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
   static let p5: UInt64 = 0x27D4_EB2F_1656_67C5
 
-  @inline(__always) static func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 &- r)) }
+  @inline(__always) static func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 {
+    (x << r) | (x >> (64 &- r))
+  }
   @inline(__always) static func round(_ acc: UInt64, _ lane: UInt64) -> UInt64 {
     rotl(acc &+ lane &* p2, 31) &* p1
   }
@@ -26,9 +28,12 @@ public enum XXH64 {
       var v1 = seed &+ p1 &+ p2, v2 = seed &+ p2, v3 = seed, v4 = seed &- p1
       while p + 32 <= n {
         v1 = round(v1, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: p, as: UInt64.self)))
-        v2 = round(v2, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self)))
-        v3 = round(v3, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: p + 16, as: UInt64.self)))
-        v4 = round(v4, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: p + 24, as: UInt64.self)))
+        v2 = round(
+          v2, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self)))
+        v3 = round(
+          v3, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: p + 16, as: UInt64.self)))
+        v4 = round(
+          v4, UInt64(littleEndian: base.loadUnaligned(fromByteOffset: p + 24, as: UInt64.self)))
         p += 32
       }
       h = rotl(v1, 1) &+ rotl(v2, 7) &+ rotl(v3, 12) &+ rotl(v4, 18)
@@ -43,7 +48,9 @@ public enum XXH64 {
   }
 
   /// Adds the length and the last < 32 bytes, then mixes.
-  private static func finish(_ start: UInt64, _ length: Int, _ tail: UnsafeRawPointer?, _ count: Int) -> UInt64 {
+  private static func finish(
+    _ start: UInt64, _ length: Int, _ tail: UnsafeRawPointer?, _ count: Int
+  ) -> UInt64 {
     var h = start &+ UInt64(length)
     var p = 0
     if let tail {
@@ -53,7 +60,8 @@ public enum XXH64 {
         p += 8
       }
       if p + 4 <= count {
-        h ^= UInt64(UInt32(littleEndian: tail.loadUnaligned(fromByteOffset: p, as: UInt32.self))) &* p1
+        h ^=
+          UInt64(UInt32(littleEndian: tail.loadUnaligned(fromByteOffset: p, as: UInt32.self))) &* p1
         h = rotl(h, 23) &* p2 &+ p3
         p += 4
       }

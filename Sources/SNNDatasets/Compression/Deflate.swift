@@ -17,7 +17,8 @@ public enum Deflate {
   {
     try data.withUnsafeBufferPointer { buffer throws(DataFormatError) in
       var output: [UInt8] = []
-      let end = try inflate(buffer, from: 0, path: path, into: &output, expectedSize: nil, limit: limit)
+      let end = try inflate(
+        buffer, from: 0, path: path, into: &output, expectedSize: nil, limit: limit)
       guard end == buffer.count else {
         throw DataFormatError(
           path: path, offset: end, kind: .badLayout,

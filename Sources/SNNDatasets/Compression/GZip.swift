@@ -21,7 +21,9 @@ public enum GZip {
   /// - Throws: `DataFormatError` naming the byte offset for a bad magic number or method,
   ///   reserved flags, a truncated header or stream, a header CRC, data CRC-32 or ISIZE that
   ///   does not match, trailing garbage, and every DEFLATE error.
-  public static func decompress(_ data: [UInt8], path: String = "", limit: Int = Deflate.defaultLimit)
+  public static func decompress(
+    _ data: [UInt8], path: String = "", limit: Int = Deflate.defaultLimit
+  )
     throws(DataFormatError) -> [UInt8]
   {
     try data.withUnsafeBufferPointer { buffer throws(DataFormatError) in
@@ -41,11 +43,14 @@ public enum GZip {
     var hint: Int? = nil
     if input.count >= 18 {
       let n = input.count
-      let isize = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
+      let isize =
+        Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1])
+        << 24
       if isize <= limit && isize <= 1032 * n + 1024 { hint = isize }
     }
     repeat {
-      offset = try decompressMember(input, at: offset, path: path, into: &output, hint: member == 0 ? hint : nil, limit: limit)
+      offset = try decompressMember(
+        input, at: offset, path: path, into: &output, hint: member == 0 ? hint : nil, limit: limit)
       member += 1
       // Skip zero padding after a member; anything else must be another member.
       var next = offset
@@ -69,11 +74,15 @@ public enum GZip {
       if offset + count > n {
         throw DataFormatError(
           path: path, offset: n, kind: .truncated,
-          detail: "the gzip \(what) at byte \(offset) needs \(count) bytes, \(max(0, n - offset)) remain")
+          detail:
+            "the gzip \(what) at byte \(offset) needs \(count) bytes, \(max(0, n - offset)) remain")
       }
     }
     let found = input[start..<min(n, start + 2)].map(hexByte).joined(separator: " ")
-    guard n - start >= 2 ? input[start] == 0x1F && input[start + 1] == 0x8B : n > start && input[start] == 0x1F else {
+    guard
+      n - start >= 2
+        ? input[start] == 0x1F && input[start + 1] == 0x8B : n > start && input[start] == 0x1F
+    else {
       throw DataFormatError(
         path: path, offset: start, kind: .badMagic,
         detail: "expected gzip magic 1f 8b, found \(found.isEmpty ? "nothing" : found)")
@@ -111,7 +120,8 @@ public enum GZip {
       try need(2, at: offset, "header CRC")
       let stored = UInt16(input[offset]) | UInt16(input[offset + 1]) << 8
       let actual = UInt16(
-        truncatingIfNeeded: CRC32.checksum(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: input[start..<offset]))))
+        truncatingIfNeeded: CRC32.checksum(
+          UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: input[start..<offset]))))
       guard stored == actual else {
         throw DataFormatError(
           path: path, offset: offset, kind: .checksumMismatch,
@@ -121,23 +131,32 @@ public enum GZip {
     }
     let dataStart = output.count
     let end = try Deflate.inflate(
-      input, from: offset, path: path, into: &output, expectedSize: hint.map { dataStart + $0 }, limit: limit)
+      input, from: offset, path: path, into: &output, expectedSize: hint.map { dataStart + $0 },
+      limit: limit)
     try need(8, at: end, "trailer (CRC-32 and ISIZE)")
     let storedCRC =
-      UInt32(input[end]) | UInt32(input[end + 1]) << 8 | UInt32(input[end + 2]) << 16 | UInt32(input[end + 3]) << 24
+      UInt32(input[end]) | UInt32(input[end + 1]) << 8 | UInt32(input[end + 2]) << 16 | UInt32(
+        input[end + 3]) << 24
     let storedSize =
-      UInt32(input[end + 4]) | UInt32(input[end + 5]) << 8 | UInt32(input[end + 6]) << 16 | UInt32(input[end + 7]) << 24
-    let actualCRC = output.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[dataStart...])) }
+      UInt32(input[end + 4]) | UInt32(input[end + 5]) << 8 | UInt32(input[end + 6]) << 16 | UInt32(
+        input[end + 7]) << 24
+    let actualCRC = output.withUnsafeBytes {
+      CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[dataStart...]))
+    }
     guard actualCRC == storedCRC else {
       throw DataFormatError(
         path: path, offset: end, kind: .checksumMismatch,
-        detail: "CRC-32 of the decompressed data is \(hex(actualCRC)), the trailer says \(hex(storedCRC))")
+        detail:
+          "CRC-32 of the decompressed data is \(hex(actualCRC)), the trailer says \(hex(storedCRC))"
+      )
     }
     let actualSize = UInt32(truncatingIfNeeded: output.count - dataStart)
     guard actualSize == storedSize else {
       throw DataFormatError(
         path: path, offset: end + 4, kind: .sizeMismatch,
-        detail: "decompressed size is \(output.count - dataStart) bytes (mod 2^32: \(actualSize)), ISIZE says \(storedSize)")
+        detail:
+          "decompressed size is \(output.count - dataStart) bytes (mod 2^32: \(actualSize)), ISIZE says \(storedSize)"
+      )
     }
     return end + 8
   }

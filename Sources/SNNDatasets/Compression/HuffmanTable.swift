@@ -12,13 +12,16 @@
 
 enum HuffmanEntry {
   static let kindShift: UInt32 = 12
-  static let literal: UInt32 = 0  // also "distance" in distance tables, "symbol" in code-length tables
+  // Also "distance" in distance tables and "symbol" in code-length tables.
+  static let literal: UInt32 = 0
   static let length: UInt32 = 1
   static let endOfBlock: UInt32 = 2
   static let link: UInt32 = 3
   static let invalid: UInt32 = 4
 
-  @inline(__always) static func make(kind: UInt32, value: UInt32, extra: UInt32 = 0, bits: UInt32 = 0)
+  @inline(__always) static func make(
+    kind: UInt32, value: UInt32, extra: UInt32 = 0, bits: UInt32 = 0
+  )
     -> UInt32
   {
     (value << 16) | (kind << kindShift) | (extra << 8) | bits

@@ -31,7 +31,8 @@ final class Inflater {
 
   // Tables, allocated once and reused for every block.
   private let literalTable = HuffmanTable(primaryBits: Inflater.literalPrimaryBits, maxSymbols: 288)
-  private let distanceTable = HuffmanTable(primaryBits: Inflater.distancePrimaryBits, maxSymbols: 32)
+  private let distanceTable = HuffmanTable(
+    primaryBits: Inflater.distancePrimaryBits, maxSymbols: 32)
   private let codeLengthTable = HuffmanTable(primaryBits: 7, maxSymbols: 19)
   private let lengths = UnsafeMutablePointer<UInt8>.allocate(capacity: 320)
   private var fixedTablesLoaded = false
@@ -72,7 +73,11 @@ final class Inflater {
   {
     let memberStart = output.count
     var produced = memberStart
-    let hint = expectedSize.map { min($0, limit) } ?? min(limit, 4 * (inputCount - position) + 1024)
+    // A declared size (gzip ISIZE, a ZIP entry's size) is only a hint: it is capped by the
+    // most DEFLATE can expand its input (258 bytes per 2-bit match code: under 1032:1), so a
+    // forged size cannot make the decoder allocate gigabytes for a tiny stream.
+    let bound = 1032 * (inputCount - position) + 1024
+    let hint = min(expectedSize ?? 4 * (inputCount - position) + 1024, bound, limit)
     var target = min(produced + max(hint, 0), limit) + Inflater.outputSlack
     while true {
       if output.count < target {
@@ -87,7 +92,9 @@ final class Inflater {
       }
       let finished = try output.withUnsafeMutableBufferPointer {
         buffer throws(DataFormatError) -> Bool in
-        try run(buffer.baseAddress!, capacity: buffer.count, produced: &produced, memberStart: memberStart)
+        try run(
+          buffer.baseAddress!, capacity: buffer.count, produced: &produced, memberStart: memberStart
+        )
       }
       if produced > limit {
         output.removeSubrange(memberStart...)
@@ -124,7 +131,9 @@ final class Inflater {
   private func refill() throws(DataFormatError) {
     if bitCount < padding { throw truncated() }
     if position + 8 <= inputCount {
-      bitBuffer |= UInt64(littleEndian: UnsafeRawPointer(input + position).loadUnaligned(as: UInt64.self)) << UInt64(bitCount)
+      bitBuffer |=
+        UInt64(littleEndian: UnsafeRawPointer(input + position).loadUnaligned(as: UInt64.self))
+        << UInt64(bitCount)
       position += (63 - bitCount) >> 3
       bitCount |= 56
     } else {
@@ -176,7 +185,8 @@ final class Inflater {
         guard position + n <= inputCount else {
           throw DataFormatError(
             path: path, offset: inputCount, kind: .truncated,
-            detail: "stored block needs \(remaining) more bytes, the input has \(inputCount - position)")
+            detail:
+              "stored block needs \(remaining) more bytes, the input has \(inputCount - position)")
         }
         (out + produced).update(from: input + position, count: n)
         produced += n
@@ -188,7 +198,8 @@ final class Inflater {
         phase = finalBlock ? .finished : .blockHeader
         if finalBlock { try finish() }
       case .huffman:
-        let done = try decodeHuffman(out, capacity: capacity, produced: &produced, memberStart: memberStart)
+        let done = try decodeHuffman(
+          out, capacity: capacity, produced: &produced, memberStart: memberStart)
         if !done { return false }
         phase = finalBlock ? .finished : .blockHeader
         if finalBlock { try finish() }
@@ -227,7 +238,9 @@ final class Inflater {
       guard len == (~nlen & 0xFFFF) else {
         throw DataFormatError(
           path: path, offset: position, kind: .badHeader,
-          detail: "stored block LEN \(hex(UInt16(len))) is not the complement of NLEN \(hex(UInt16(nlen)))")
+          detail:
+            "stored block LEN \(hex(UInt16(len))) is not the complement of NLEN \(hex(UInt16(nlen)))"
+        )
       }
       position += 4
       phase = .stored(remaining: len)
@@ -239,7 +252,9 @@ final class Inflater {
       try readDynamicTables()
       phase = .huffman
     default:
-      throw error(.badBlockType, "block type 3 is reserved (expected 0 stored, 1 fixed, 2 dynamic)", at: headerOffset)
+      throw error(
+        .badBlockType, "block type 3 is reserved (expected 0 stored, 1 fixed, 2 dynamic)",
+        at: headerOffset)
     }
   }
 
@@ -259,7 +274,8 @@ final class Inflater {
       try HuffmanEntry.literalLengthPayloads.withUnsafeBufferPointer {
         payloads throws(HuffmanBuildFailure) in
         try literalTable.build(
-          lengths: lengths, count: literalCount, payloads: payloads.baseAddress!, allowSingleCode: false)
+          lengths: lengths, count: literalCount, payloads: payloads.baseAddress!,
+          allowSingleCode: false)
       }
     } catch {
       throw self.error(.invalidCodeLengths, "literal/length code is \(describe(error))", at: offset)
@@ -314,7 +330,8 @@ final class Inflater {
           lengths: lengths, count: 19, payloads: payloads.baseAddress!, allowSingleCode: false)
       }
     } catch {
-      throw self.error(.invalidCodeLengths, "code-length code is \(describe(error))", at: headerOffset)
+      throw self.error(
+        .invalidCodeLengths, "code-length code is \(describe(error))", at: headerOffset)
     }
     // The literal/length and distance code lengths, one sequence.
     let total = literalCount + distanceCount
@@ -338,7 +355,8 @@ final class Inflater {
       switch symbol {
       case 16:
         guard i > 0 else {
-          throw error(.invalidCodeLengths, "code 16 (repeat previous length) with no previous length")
+          throw error(
+            .invalidCodeLengths, "code 16 (repeat previous length) with no previous length")
         }
         value = lengths[i - 1]
         repeatCount = 3 + Int(bits(2))
@@ -394,7 +412,9 @@ final class Inflater {
       if o > outputLimit { return false }
       // Refill to at least 56 bits.
       if pos <= fastEnd {
-        bb |= UInt64(littleEndian: UnsafeRawPointer(input + pos).loadUnaligned(as: UInt64.self)) << UInt64(bc)
+        bb |=
+          UInt64(littleEndian: UnsafeRawPointer(input + pos).loadUnaligned(as: UInt64.self))
+          << UInt64(bc)
         pos &+= (63 &- bc) >> 3
         bc |= 56
       } else {
@@ -449,7 +469,8 @@ final class Inflater {
           if bc < padding { throw truncated() }
           throw DataFormatError(
             path: path, offset: pos - max(0, bc - padding) / 8, kind: .invalidSymbol,
-            detail: "bit pattern is not a distance code of this block (or is distance symbol 30/31)")
+            detail: "bit pattern is not a distance code of this block (or is distance symbol 30/31)"
+          )
         }
         let dExtra = UInt64((d >> 8) & 0xF)
         let distance = Int(d >> 16) &+ Int(truncatingIfNeeded: bb & ((1 << dExtra) &- 1))
@@ -459,7 +480,8 @@ final class Inflater {
           if bc < padding { throw truncated() }
           throw DataFormatError(
             path: path, offset: pos - max(0, bc - padding) / 8, kind: .distanceTooFar,
-            detail: "match distance \(distance) exceeds the \(o - memberStart) bytes decoded so far")
+            detail: "match distance \(distance) exceeds the \(o - memberStart) bytes decoded so far"
+          )
         }
         copyMatch(out + o, distance: distance, length: length)
         o &+= length

@@ -73,8 +73,11 @@ public final class ZIPArchive: @unchecked Sendable {
     func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
     guard n >= 22 else {
       throw DataFormatError(
-        path: path, offset: 0, kind: n >= 4 && u32(0) == Int(localSignature) ? .truncated : .badMagic,
-        detail: "a ZIP archive needs at least 22 bytes (end-of-central-directory record), the file has \(n)")
+        path: path, offset: 0,
+        kind: n >= 4 && u32(0) == Int(localSignature) ? .truncated : .badMagic,
+        detail:
+          "a ZIP archive needs at least 22 bytes (end-of-central-directory record), the file has \(n)"
+      )
     }
     // Search backwards for the end-of-central-directory record whose comment reaches no
     // further than the end of the file.
@@ -82,7 +85,9 @@ public final class ZIPArchive: @unchecked Sendable {
     var candidate = n - 22
     let lowest = max(0, n - 22 - 65_535)
     while candidate >= lowest {
-      if bytes[candidate] == 0x50 && u32(candidate) == Int(endSignature) && candidate + 22 + u16(candidate + 20) <= n {
+      if bytes[candidate] == 0x50 && u32(candidate) == Int(endSignature)
+        && candidate + 22 + u16(candidate + 20) <= n
+      {
         end = candidate
         break
       }
@@ -91,25 +96,31 @@ public final class ZIPArchive: @unchecked Sendable {
     guard end >= 0 else {
       throw DataFormatError(
         path: path, offset: n - 22, kind: .badMagic,
-        detail: "no end-of-central-directory signature 50 4b 05 06 in the last \(n - lowest) bytes (not a ZIP archive, or truncated)")
+        detail:
+          "no end-of-central-directory signature 50 4b 05 06 in the last \(n - lowest) bytes (not a ZIP archive, or truncated)"
+      )
     }
     let disk = u16(end + 4), cdDisk = u16(end + 6)
     let entriesOnDisk = u16(end + 8), totalEntries = u16(end + 10)
     let cdSize = u32(end + 12), cdOffset = u32(end + 16)
-    if end >= 20 && u32(end - 20) == Int(zip64LocatorSignature) || totalEntries == 0xFFFF || entriesOnDisk == 0xFFFF
+    if end >= 20 && u32(end - 20) == Int(zip64LocatorSignature) || totalEntries == 0xFFFF
+      || entriesOnDisk == 0xFFFF
       || cdSize == 0xFFFF_FFFF || cdOffset == 0xFFFF_FFFF
     {
       throw DataFormatError(
-        path: path, offset: end, kind: .unsupported, detail: "ZIP64 archives are not supported (re-pack without ZIP64)")
+        path: path, offset: end, kind: .unsupported,
+        detail: "ZIP64 archives are not supported (re-pack without ZIP64)")
     }
     guard disk == 0, cdDisk == 0, entriesOnDisk == totalEntries else {
       throw DataFormatError(
-        path: path, offset: end + 4, kind: .unsupported, detail: "multi-disk (split) ZIP archives are not supported")
+        path: path, offset: end + 4, kind: .unsupported,
+        detail: "multi-disk (split) ZIP archives are not supported")
     }
     guard cdOffset + cdSize <= end else {
       throw DataFormatError(
         path: path, offset: end + 12, kind: .badHeader,
-        detail: "central directory at \(cdOffset) of \(cdSize) bytes overlaps the end record at \(end)")
+        detail:
+          "central directory at \(cdOffset) of \(cdSize) bytes overlaps the end record at \(end)")
     }
     var entries: [Entry] = []
     entries.reserveCapacity(totalEntries)
@@ -124,7 +135,9 @@ public final class ZIPArchive: @unchecked Sendable {
       guard u32(o) == Int(centralSignature) else {
         throw DataFormatError(
           path: path, offset: o, kind: .badMagic,
-          detail: "central directory entry \(index): expected signature 50 4b 01 02, found \(hexBytes(bytes, o, 4))")
+          detail:
+            "central directory entry \(index): expected signature 50 4b 01 02, found \(hexBytes(bytes, o, 4))"
+        )
       }
       let flags = UInt16(u16(o + 8))
       let method = UInt16(u16(o + 10))
@@ -136,12 +149,16 @@ public final class ZIPArchive: @unchecked Sendable {
       guard next <= cdEnd else {
         throw DataFormatError(
           path: path, offset: o, kind: .truncated,
-          detail: "central directory entry \(index) (\(next - o) bytes) runs past the directory's end")
+          detail:
+            "central directory entry \(index) (\(next - o) bytes) runs past the directory's end")
       }
-      let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(o + 46)..<(o + 46 + nameLength)]), as: UTF8.self)
+      let name = String(
+        decoding: UnsafeRawBufferPointer(rebasing: bytes[(o + 46)..<(o + 46 + nameLength)]),
+        as: UTF8.self)
       if compressed == 0xFFFF_FFFF || uncompressed == 0xFFFF_FFFF || local == 0xFFFF_FFFF {
         throw DataFormatError(
-          path: path, offset: o, kind: .unsupported, detail: "member '\(name)' uses ZIP64 sizes, which are not supported")
+          path: path, offset: o, kind: .unsupported,
+          detail: "member '\(name)' uses ZIP64 sizes, which are not supported")
       }
       entries.append(
         Entry(
@@ -165,21 +182,27 @@ public final class ZIPArchive: @unchecked Sendable {
     func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
     let member = "member '\(entry.name)'"
     guard o + 30 <= n else {
-      throw DataFormatError(path: path, offset: o, kind: .truncated, detail: "\(member): local header runs past the end of the archive")
+      throw DataFormatError(
+        path: path, offset: o, kind: .truncated,
+        detail: "\(member): local header runs past the end of the archive")
     }
     guard u32(o) == Int(ZIPArchive.localSignature) else {
       throw DataFormatError(
         path: path, offset: o, kind: .badMagic,
-        detail: "\(member): expected local header signature 50 4b 03 04, found \(hexBytes(bytes, o, 4))")
+        detail:
+          "\(member): expected local header signature 50 4b 03 04, found \(hexBytes(bytes, o, 4))")
     }
     if entry.flags & 1 != 0 {
-      throw DataFormatError(path: path, offset: o + 6, kind: .unsupported, detail: "\(member) is encrypted")
+      throw DataFormatError(
+        path: path, offset: o + 6, kind: .unsupported, detail: "\(member) is encrypted")
     }
     let dataStart = o + 30 + u16(o + 26) + u16(o + 28)
     guard dataStart + entry.compressedSize <= n else {
       throw DataFormatError(
         path: path, offset: n, kind: .truncated,
-        detail: "\(member): \(entry.compressedSize) bytes of data from byte \(dataStart) run past the end of the archive (\(n) bytes)")
+        detail:
+          "\(member): \(entry.compressedSize) bytes of data from byte \(dataStart) run past the end of the archive (\(n) bytes)"
+      )
     }
     var output: [UInt8]
     switch entry.method {
@@ -187,13 +210,17 @@ public final class ZIPArchive: @unchecked Sendable {
       guard entry.compressedSize == entry.uncompressedSize else {
         throw DataFormatError(
           path: path, offset: o, kind: .sizeMismatch,
-          detail: "\(member) is stored but its sizes differ (\(entry.compressedSize) compressed, \(entry.uncompressedSize) uncompressed)")
+          detail:
+            "\(member) is stored but its sizes differ (\(entry.compressedSize) compressed, \(entry.uncompressedSize) uncompressed)"
+        )
       }
-      output = Array(UnsafeRawBufferPointer(rebasing: bytes[dataStart..<(dataStart + entry.compressedSize)]))
+      output = Array(
+        UnsafeRawBufferPointer(rebasing: bytes[dataStart..<(dataStart + entry.compressedSize)]))
     case 8:
       output = []
       let data = UnsafeBufferPointer(
-        start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: dataStart + entry.compressedSize)
+        start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
+        count: dataStart + entry.compressedSize)
       do {
         _ = try Deflate.inflate(
           data, from: dataStart, path: path, into: &output, expectedSize: entry.uncompressedSize,
@@ -207,18 +234,23 @@ public final class ZIPArchive: @unchecked Sendable {
       guard output.count == entry.uncompressedSize else {
         throw DataFormatError(
           path: path, offset: dataStart, kind: .sizeMismatch,
-          detail: "\(member) inflates to \(output.count) bytes, the directory says \(entry.uncompressedSize)")
+          detail:
+            "\(member) inflates to \(output.count) bytes, the directory says \(entry.uncompressedSize)"
+        )
       }
     default:
       throw DataFormatError(
         path: path, offset: o + 8, kind: .unsupported,
-        detail: "\(member) uses compression method \(entry.method) (supported: 0 stored, 8 deflated)")
+        detail:
+          "\(member) uses compression method \(entry.method) (supported: 0 stored, 8 deflated)")
     }
     let crc = CRC32.checksum(output)
     guard crc == entry.crc32 else {
       throw DataFormatError(
         path: path, offset: dataStart, kind: .checksumMismatch,
-        detail: "\(member): CRC-32 of the contents is \(hex(crc)), the directory says \(hex(entry.crc32))")
+        detail:
+          "\(member): CRC-32 of the contents is \(hex(crc)), the directory says \(hex(entry.crc32))"
+      )
     }
     return output
   }

@@ -41,7 +41,9 @@ public struct RateEncoder: Sendable, Equatable {
     self.init(maxProbability: Float(min(1, max(0, maxRate * stepMilliseconds / 1000))))
   }
 
-  public func encode(_ input: [Float], steps: Int, using generator: inout some RandomNumberGenerator) -> [Float] {
+  public func encode(
+    _ input: [Float], steps: Int, using generator: inout some RandomNumberGenerator
+  ) -> [Float] {
     precondition(steps >= 1, "steps must be at least 1")
     let n = input.count
     // Integer thresholds: spike when a 32-bit uniform is below p · 2^32.
@@ -153,7 +155,8 @@ public struct DeltaEncoder: Sendable, Equatable {
   public var reference: Reference
   public var initialReference: Float
 
-  public init(threshold: Float, reference: Reference = .previousSample, initialReference: Float = 0) {
+  public init(threshold: Float, reference: Reference = .previousSample, initialReference: Float = 0)
+  {
     precondition(threshold >= 0, "threshold must be non-negative")
     self.threshold = threshold
     self.reference = reference
@@ -162,7 +165,8 @@ public struct DeltaEncoder: Sendable, Equatable {
 
   /// Encodes `sequence` (`steps × signals` values, time-major).
   public func encode(_ sequence: [Float], steps: Int) -> [Float] {
-    precondition(steps >= 1 && sequence.count % steps == 0, "sequence length must be a multiple of steps")
+    precondition(
+      steps >= 1 && sequence.count % steps == 0, "sequence length must be a multiple of steps")
     let n = sequence.count / steps
     var out = [Float](repeating: 0, count: steps * 2 * n)
     var ref = [Float](repeating: initialReference, count: n)

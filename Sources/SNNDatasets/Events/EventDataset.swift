@@ -53,7 +53,8 @@ public struct EventDataset: Sendable, Equatable {
 
   /// Appends a sample.
   public mutating func append(_ sample: EventSample, source: String = "") {
-    precondition(sample.width == width && sample.height == height, "sample size differs from the dataset's")
+    precondition(
+      sample.width == width && sample.height == height, "sample size differs from the dataset's")
     x += sample.x
     y += sample.y
     polarity += sample.polarity
@@ -65,7 +66,8 @@ public struct EventDataset: Sendable, Equatable {
 
   /// Appends all samples of `other` (same sensor size).
   mutating func append(contentsOf other: EventDataset) {
-    precondition(other.width == width && other.height == height, "sample size differs from the dataset's")
+    precondition(
+      other.width == width && other.height == height, "sample size differs from the dataset's")
     let base = x.count
     x += other.x
     y += other.y

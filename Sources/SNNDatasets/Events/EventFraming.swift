@@ -40,7 +40,8 @@ public struct EventFraming: Sendable, Equatable {
   public var downsample: Int
 
   public init(
-    frameCount: Int, split: Split = .equalCount, value: Value = .count, polarityChannels: Bool = true,
+    frameCount: Int, split: Split = .equalCount, value: Value = .count,
+    polarityChannels: Bool = true,
     downsample: Int = 1
   ) {
     precondition(frameCount >= 1, "frameCount must be at least 1")
@@ -57,7 +58,10 @@ public struct EventFraming: Sendable, Equatable {
 
   /// `[T, C, H', W']` for a sensor of `width × height`.
   public func outputShape(width: Int, height: Int) -> [Int] {
-    [frameCount, channels, (height + downsample - 1) / downsample, (width + downsample - 1) / downsample]
+    [
+      frameCount, channels, (height + downsample - 1) / downsample,
+      (width + downsample - 1) / downsample,
+    ]
   }
 
   /// Values per frame for a sensor of `width × height` (C·H'·W').
@@ -90,13 +94,16 @@ public struct EventFraming: Sendable, Equatable {
 
   /// Frames of `sample` as `[T, C, H', W']` values.
   public func frames(_ sample: EventSample) -> [Float] {
-    var out = [Float](repeating: 0, count: frameCount * frameSize(width: sample.width, height: sample.height))
+    var out = [Float](
+      repeating: 0, count: frameCount * frameSize(width: sample.width, height: sample.height))
     out.withUnsafeMutableBufferPointer { o in
       sample.x.withUnsafeBufferPointer { x in
         sample.y.withUnsafeBufferPointer { y in
           sample.polarity.withUnsafeBufferPointer { p in
             sample.timestamp.withUnsafeBufferPointer { t in
-              accumulate(x: x, y: y, polarity: p, timestamp: t, width: sample.width, height: sample.height, into: o, stride: 1)
+              accumulate(
+                x: x, y: y, polarity: p, timestamp: t, width: sample.width, height: sample.height,
+                into: o, stride: 1)
             }
           }
         }
@@ -120,7 +127,8 @@ public struct EventFraming: Sendable, Equatable {
                 let r = dataset.eventRange(index)
                 accumulate(
                   x: UnsafeBufferPointer(rebasing: x[r]), y: UnsafeBufferPointer(rebasing: y[r]),
-                  polarity: UnsafeBufferPointer(rebasing: p[r]), timestamp: UnsafeBufferPointer(rebasing: t[r]),
+                  polarity: UnsafeBufferPointer(rebasing: p[r]),
+                  timestamp: UnsafeBufferPointer(rebasing: t[r]),
                   width: dataset.width, height: dataset.height,
                   into: UnsafeMutableBufferPointer(rebasing: o[(row * size)...]), stride: b)
               }
@@ -134,8 +142,10 @@ public struct EventFraming: Sendable, Equatable {
 
   /// Adds one sample's events into `out`, where frame f starts at `f · stride · frameSize`.
   private func accumulate(
-    x: UnsafeBufferPointer<UInt8>, y: UnsafeBufferPointer<UInt8>, polarity: UnsafeBufferPointer<UInt8>,
-    timestamp: UnsafeBufferPointer<UInt32>, width: Int, height: Int, into out: UnsafeMutableBufferPointer<Float>,
+    x: UnsafeBufferPointer<UInt8>, y: UnsafeBufferPointer<UInt8>,
+    polarity: UnsafeBufferPointer<UInt8>,
+    timestamp: UnsafeBufferPointer<UInt32>, width: Int, height: Int,
+    into out: UnsafeMutableBufferPointer<Float>,
     stride: Int
   ) {
     let shape = outputShape(width: width, height: height)
@@ -146,7 +156,8 @@ public struct EventFraming: Sendable, Equatable {
     let binary = value == .binary
     for k in 0..<x.count {
       let xi = Int(x[k]), yi = Int(y[k])
-      precondition(xi < width && yi < height, "event (\(xi), \(yi)) outside the \(width)x\(height) sensor")
+      precondition(
+        xi < width && yi < height, "event (\(xi), \(yi)) outside the \(width)x\(height) sensor")
       let channel = polarityChannels ? Int(polarity[k] & 1) : 0
       let index = Int(bins[k]) * stride * size + (channel * h + yi / f) * w + xi / f
       if binary { out[index] = 1 } else { out[index] += 1 }

@@ -3,7 +3,9 @@ import SNNBase
 /// SVG pictures of dataset samples.
 public enum DatasetPlot {
   /// A grey-scale image sample (white background, dark strokes), `scale` pixels per pixel.
-  public static func image(_ dataset: ImageDataset, index: Int, title: String? = nil, scale: Double = 10) -> String {
+  public static func image(
+    _ dataset: ImageDataset, index: Int, title: String? = nil, scale: Double = 10
+  ) -> String {
     let values = dataset.image(index).map { Double($0) }
     return Plot.image(
       values: values, width: dataset.cols, height: dataset.rows, scale: scale,
@@ -42,7 +44,8 @@ public enum DatasetPlot {
           fill: "#" + hex2(m) + hex2(g) + hex2(m))
       }
     }
-    svg.text("\(sample.count) events (\(sample.onCount) ON green, \(sample.count - sample.onCount) OFF magenta)",
+    svg.text(
+      "\(sample.count) events (\(sample.onCount) ON green, \(sample.count - sample.onCount) OFF magenta)",
       x: 20, y: top + h + 20, size: 11)
     // Raster.
     let first = Double(sample.timestamp.first ?? 0)
@@ -63,10 +66,13 @@ public enum DatasetPlot {
       let t = first + span * Double(i) / 5
       let px = rasterLeft + rasterWidth * Double(i) / 5
       svg.line(x1: px, y1: top + rh, x2: px, y2: top + rh + 5, stroke: "#444")
-      svg.text(fmt(t / 1000) , x: px, y: top + rh + 18, size: 10, anchor: .middle)
+      svg.text(fmt(t / 1000), x: px, y: top + rh + 18, size: 10, anchor: .middle)
     }
-    svg.text("time (ms)", x: rasterLeft + rasterWidth / 2, y: top + rh + 36, size: 11, anchor: .middle)
-    svg.text("pixel y·\(sample.width) + x", x: rasterLeft - 12, y: top + rh / 2, size: 11, anchor: .middle, rotate: -90)
+    svg.text(
+      "time (ms)", x: rasterLeft + rasterWidth / 2, y: top + rh + 36, size: 11, anchor: .middle)
+    svg.text(
+      "pixel y·\(sample.width) + x", x: rasterLeft - 12, y: top + rh / 2, size: 11, anchor: .middle,
+      rotate: -90)
     return svg.render()
   }
 
@@ -88,7 +94,9 @@ extension EventDataset {
     var lo = UInt32.max, hi: UInt32 = 0, sum = 0.0
     for i in 0..<count {
       let r = offsets[i]..<offsets[i + 1]
-      let d = r.isEmpty || timestamp[r.upperBound - 1] < timestamp[r.lowerBound] ? 0 : timestamp[r.upperBound - 1] - timestamp[r.lowerBound]
+      let d =
+        r.isEmpty || timestamp[r.upperBound - 1] < timestamp[r.lowerBound]
+        ? 0 : timestamp[r.upperBound - 1] - timestamp[r.lowerBound]
       lo = Swift.min(lo, d)
       hi = Swift.max(hi, d)
       sum += Double(d)

@@ -16,7 +16,8 @@ public struct EventSample: Sendable, Equatable {
   public var height: Int
 
   public init(
-    x: [UInt8], y: [UInt8], polarity: [UInt8], timestamp: [UInt32], label: UInt8, width: Int, height: Int
+    x: [UInt8], y: [UInt8], polarity: [UInt8], timestamp: [UInt32], label: UInt8, width: Int,
+    height: Int
   ) {
     precondition(
       x.count == y.count && y.count == polarity.count && polarity.count == timestamp.count,

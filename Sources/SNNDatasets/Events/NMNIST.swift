@@ -43,12 +43,16 @@ public enum NMNIST {
   /// - Throws: `DataFormatError` for a size that is not a multiple of 5 (`.truncated`, at
   ///   the incomplete event) and for coordinates outside 0–33 (`.valueOutOfRange`, at the
   ///   event's offset).
-  public static func decode(_ bytes: [UInt8], label: UInt8, path: String = "", firstSaccadeOnly: Bool = false)
+  public static func decode(
+    _ bytes: [UInt8], label: UInt8, path: String = "", firstSaccadeOnly: Bool = false
+  )
     throws(DataFormatError) -> EventSample
   {
     var columns = EventDataset(name: path, width: width, height: height)
     try bytes.withUnsafeBufferPointer { buffer throws(DataFormatError) in
-      try decode(UnsafeRawBufferPointer(buffer), path: path, firstSaccadeOnly: firstSaccadeOnly, into: &columns)
+      try decode(
+        UnsafeRawBufferPointer(buffer), path: path, firstSaccadeOnly: firstSaccadeOnly,
+        into: &columns)
     }
     var sample = columns.sample(0)
     sample.label = label
@@ -58,13 +62,15 @@ public enum NMNIST {
   /// Decodes one file's events and appends them as a new sample of `dataset` (label 0; the
   /// caller sets it).
   static func decode(
-    _ bytes: UnsafeRawBufferPointer, path: String, firstSaccadeOnly: Bool, into dataset: inout EventDataset
+    _ bytes: UnsafeRawBufferPointer, path: String, firstSaccadeOnly: Bool,
+    into dataset: inout EventDataset
   ) throws(DataFormatError) {
     let n = bytes.count
     guard n % 5 == 0 else {
       throw DataFormatError(
         path: path, offset: n - n % 5, kind: .truncated,
-        detail: "file size \(n) is not a multiple of 5 (the last event has \(n % 5) of its 5 bytes)")
+        detail: "file size \(n) is not a multiple of 5 (the last event has \(n % 5) of its 5 bytes)"
+      )
     }
     let eventCount = n / 5
     let cutoff = firstSaccadeOnly ? firstSaccadeEnd : UInt32.max
@@ -85,10 +91,12 @@ public enum NMNIST {
             if b0 >= width || b1 >= height {
               failure = DataFormatError(
                 path: path, offset: o, kind: .valueOutOfRange,
-                detail: "event \(k) at (x \(b0), y \(b1)) lies outside the 34x34 sensor (expected 0-33)")
+                detail:
+                  "event \(k) at (x \(b0), y \(b1)) lies outside the 34x34 sensor (expected 0-33)")
               return
             }
-            let time = (UInt32(b2 & 0x7F) << 16 | UInt32(bytes[o + 3]) << 8 | UInt32(bytes[o + 4])) &+ shift
+            let time =
+              (UInt32(b2 & 0x7F) << 16 | UInt32(bytes[o + 3]) << 8 | UInt32(bytes[o + 4])) &+ shift
             if time < cutoff {
               x[kept] = b0
               y[kept] = b1
@@ -113,7 +121,8 @@ public enum NMNIST {
   }
 
   /// Reads one `.bin` file.
-  public static func readSample(path: String, label: UInt8, firstSaccadeOnly: Bool = false) throws(DatasetError)
+  public static func readSample(path: String, label: UInt8, firstSaccadeOnly: Bool = false)
+    throws(DatasetError)
     -> EventSample
   {
     let bytes = try DataFile.read(path)
@@ -125,7 +134,9 @@ public enum NMNIST {
   }
 
   /// The folder or archive name of a split: `Train` / `Test`.
-  public static func splitName(_ split: DatasetSplit) -> String { split == .train ? "Train" : "Test" }
+  public static func splitName(_ split: DatasetSplit) -> String {
+    split == .train ? "Train" : "Test"
+  }
 
   /// Loads a split from `root/<folder>/`: the folder `Train/` (or `Test/`) if present, else
   /// the archive `Train.zip` (or `Test.zip`).
@@ -137,7 +148,8 @@ public enum NMNIST {
   /// - Throws: `DatasetError.notFound` naming both places tried; `.malformed` for any bad
   ///   file (nothing is returned half-loaded).
   public static func load(
-    split: DatasetSplit, root: DataRoot, firstSaccadeOnly: Bool = false, folder: String = defaultFolder
+    split: DatasetSplit, root: DataRoot, firstSaccadeOnly: Bool = false,
+    folder: String = defaultFolder
   ) throws(DatasetError) -> EventDataset {
     let base = root.appending(folder)
     let directory = base + "/" + splitName(split)
@@ -153,7 +165,8 @@ public enum NMNIST {
       set.name = name
       return set
     }
-    throw .notFound(DatasetNotFound(dataset: folder, root: root, searched: [directory + "/", archive]))
+    throw .notFound(
+      DatasetNotFound(dataset: folder, root: root, searched: [directory + "/", archive]))
   }
 
   /// A sample's location, for ordering: label, then numeric id, then name.
@@ -181,7 +194,9 @@ public enum NMNIST {
   ///
   /// - Throws: `.malformed` with `.badLayout` for a label folder whose name is not a
   ///   digit and for a folder without any `.bin` file; `.file` for unreadable entries.
-  public static func load(directory: String, firstSaccadeOnly: Bool = false) throws(DatasetError) -> EventDataset {
+  public static func load(directory: String, firstSaccadeOnly: Bool = false) throws(DatasetError)
+    -> EventDataset
+  {
     var samples: [(key: SampleKey, path: String, source: String)] = []
     let top: [Directory.Item]
     do {
@@ -195,7 +210,9 @@ public enum NMNIST {
         throw .malformed(
           DataFormatError(
             path: directory + "/" + item.name, offset: nil, kind: .badLayout,
-            detail: "label folder '\(item.name)' is not a digit 0-9 (expected \(splitFolder)/<label>/<id>.bin)"))
+            detail:
+              "label folder '\(item.name)' is not a digit 0-9 (expected \(splitFolder)/<label>/<id>.bin)"
+          ))
       }
       let files: [Directory.Item]
       do {
@@ -203,11 +220,13 @@ public enum NMNIST {
       } catch {
         throw .file(error)
       }
-      for file in files where !file.isDirectory && file.name.hasSuffix(".bin") && !file.name.hasPrefix(".") {
+      for file in files
+      where !file.isDirectory && file.name.hasSuffix(".bin") && !file.name.hasPrefix(".") {
         samples.append(
           (
             SampleKey(label: label, id: numericID(file.name), name: file.name),
-            directory + "/" + item.name + "/" + file.name, splitFolder + "/" + item.name + "/" + file.name
+            directory + "/" + item.name + "/" + file.name,
+            splitFolder + "/" + item.name + "/" + file.name
           ))
       }
     }
@@ -232,13 +251,17 @@ public enum NMNIST {
   /// Loads the samples of an N-MNIST archive (`Train.zip` / `Test.zip`): every member whose
   /// path ends in `<label>/<id>.bin`. Members are inflated and checked (CRC-32) as they are
   /// decoded; nothing is written to disk.
-  public static func load(archive path: String, firstSaccadeOnly: Bool = false) throws(DatasetError) -> EventDataset {
+  public static func load(archive path: String, firstSaccadeOnly: Bool = false) throws(DatasetError)
+    -> EventDataset
+  {
     let zip = try ZIPArchive(path: path)
     return try load(archive: zip, firstSaccadeOnly: firstSaccadeOnly)
   }
 
   /// Loads the samples of an opened archive.
-  public static func load(archive zip: ZIPArchive, firstSaccadeOnly: Bool = false) throws(DatasetError) -> EventDataset {
+  public static func load(archive zip: ZIPArchive, firstSaccadeOnly: Bool = false)
+    throws(DatasetError) -> EventDataset
+  {
     var members: [(key: SampleKey, entry: ZIPArchive.Entry)] = []
     for entry in zip.entries where !entry.isDirectory && entry.name.hasSuffix(".bin") {
       let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
@@ -249,13 +272,16 @@ public enum NMNIST {
         throw .malformed(
           DataFormatError(
             path: zip.path, offset: entry.localHeaderOffset, kind: .badLayout,
-            detail: "member '\(entry.name)' is not in a label folder (expected .../<label>/<id>.bin)"))
+            detail:
+              "member '\(entry.name)' is not in a label folder (expected .../<label>/<id>.bin)"))
       }
       guard let label = label(ofFolder: String(parts[parts.count - 2])) else {
         throw .malformed(
           DataFormatError(
             path: zip.path, offset: entry.localHeaderOffset, kind: .badLayout,
-            detail: "member '\(entry.name)': label folder '\(parts[parts.count - 2])' is not a digit 0-9"))
+            detail:
+              "member '\(entry.name)': label folder '\(parts[parts.count - 2])' is not a digit 0-9")
+        )
       }
       members.append((SampleKey(label: label, id: numericID(fileName), name: entry.name), entry))
     }
@@ -287,7 +313,8 @@ public enum NMNIST {
     read: (Int) throws(DatasetError) -> (bytes: [UInt8], path: String)
   ) throws(DatasetError) -> EventDataset {
     let chunkCount = min(count, max(1, Parallel.defaultThreads) * 4)
-    var parts = [EventDataset](repeating: EventDataset(name: name, width: width, height: height), count: chunkCount)
+    var parts = [EventDataset](
+      repeating: EventDataset(name: name, width: width, height: height), count: chunkCount)
     var failures = [(index: Int, error: DatasetError)?](repeating: nil, count: chunkCount)
     parts.withUnsafeMutableBufferPointer { partBuffer in
       failures.withUnsafeMutableBufferPointer { failureBuffer in
@@ -301,7 +328,8 @@ public enum NMNIST {
               let file = try read(i)
               try file.bytes.withUnsafeBufferPointer { buffer throws(DataFormatError) in
                 try decode(
-                  UnsafeRawBufferPointer(buffer), path: file.path, firstSaccadeOnly: firstSaccadeOnly, into: &part)
+                  UnsafeRawBufferPointer(buffer), path: file.path,
+                  firstSaccadeOnly: firstSaccadeOnly, into: &part)
               }
               part.labels[part.labels.count - 1] = keys[i].label
               part.sources[part.sources.count - 1] = sources[i]

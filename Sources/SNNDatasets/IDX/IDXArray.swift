@@ -48,7 +48,8 @@ public struct IDXArray: Sendable, Equatable {
 
   public init(dataType: DataType, shape: [Int], payload: [UInt8]) {
     precondition(
-      shape.reduce(1, *) * dataType.byteWidth == payload.count, "payload size does not match the shape")
+      shape.reduce(1, *) * dataType.byteWidth == payload.count,
+      "payload size does not match the shape")
     self.dataType = dataType
     self.shape = shape
     self.payload = payload
@@ -64,7 +65,8 @@ public struct IDXArray: Sendable, Equatable {
   ///   bytes, an unknown data type, zero dimensions, a truncated header, sizes whose
   ///   product overflows, or a payload shorter (`.truncated`) or longer (`.sizeMismatch`)
   ///   than the sizes require.
-  public static func parse(_ bytes: [UInt8], path: String = "") throws(DataFormatError) -> IDXArray {
+  public static func parse(_ bytes: [UInt8], path: String = "") throws(DataFormatError) -> IDXArray
+  {
     var bytes = bytes
     guard bytes.count >= 4 else {
       throw DataFormatError(
@@ -74,29 +76,35 @@ public struct IDXArray: Sendable, Equatable {
     guard bytes[0] == 0, bytes[1] == 0 else {
       throw DataFormatError(
         path: path, offset: 0, kind: .badMagic,
-        detail: "IDX magic number must start with 00 00, found \(hexByte(bytes[0])) \(hexByte(bytes[1]))")
+        detail:
+          "IDX magic number must start with 00 00, found \(hexByte(bytes[0])) \(hexByte(bytes[1]))")
     }
     guard let dataType = DataType(rawValue: bytes[2]) else {
       throw DataFormatError(
         path: path, offset: 2, kind: .badHeader,
-        detail: "unknown IDX data type \(hex(bytes[2])) (expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)")
+        detail:
+          "unknown IDX data type \(hex(bytes[2])) (expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)")
     }
     let dimensionCount = Int(bytes[3])
     guard dimensionCount >= 1 else {
       throw DataFormatError(
-        path: path, offset: 3, kind: .badHeader, detail: "IDX array with 0 dimensions (expected at least 1)")
+        path: path, offset: 3, kind: .badHeader,
+        detail: "IDX array with 0 dimensions (expected at least 1)")
     }
     let headerSize = 4 + 4 * dimensionCount
     guard bytes.count >= headerSize else {
       throw DataFormatError(
         path: path, offset: bytes.count, kind: .truncated,
-        detail: "IDX header with \(dimensionCount) dimensions needs \(headerSize) bytes, the file has \(bytes.count)")
+        detail:
+          "IDX header with \(dimensionCount) dimensions needs \(headerSize) bytes, the file has \(bytes.count)"
+      )
     }
     var shape: [Int] = []
     var elements = 1
     for d in 0..<dimensionCount {
       let o = 4 + 4 * d
-      let size = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+      let size =
+        Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
       shape.append(size)
       let (product, overflow) = elements.multipliedReportingOverflow(by: size)
       guard !overflow, product <= Int(Int32.max) * 64 else {
@@ -111,12 +119,16 @@ public struct IDXArray: Sendable, Equatable {
     if actual < payloadSize {
       throw DataFormatError(
         path: path, offset: bytes.count, kind: .truncated,
-        detail: "IDX \(dataType.name) array of shape \(shape) needs \(payloadSize) payload bytes, the file has \(actual)")
+        detail:
+          "IDX \(dataType.name) array of shape \(shape) needs \(payloadSize) payload bytes, the file has \(actual)"
+      )
     }
     if actual > payloadSize {
       throw DataFormatError(
         path: path, offset: headerSize + payloadSize, kind: .sizeMismatch,
-        detail: "IDX \(dataType.name) array of shape \(shape) needs \(payloadSize) payload bytes, the file has \(actual) (\(actual - payloadSize) extra)")
+        detail:
+          "IDX \(dataType.name) array of shape \(shape) needs \(payloadSize) payload bytes, the file has \(actual) (\(actual - payloadSize) extra)"
+      )
     }
     bytes.removeSubrange(0..<headerSize)
     return IDXArray(validatedType: dataType, shape: shape, payload: bytes)
@@ -143,7 +155,10 @@ public struct IDXArray: Sendable, Equatable {
   public func encoded() -> [UInt8] {
     var out: [UInt8] = [0, 0, dataType.rawValue, UInt8(shape.count)]
     for size in shape {
-      out += [UInt8(truncatingIfNeeded: size >> 24), UInt8(truncatingIfNeeded: size >> 16), UInt8(truncatingIfNeeded: size >> 8), UInt8(truncatingIfNeeded: size)]
+      out += [
+        UInt8(truncatingIfNeeded: size >> 24), UInt8(truncatingIfNeeded: size >> 16),
+        UInt8(truncatingIfNeeded: size >> 8), UInt8(truncatingIfNeeded: size),
+      ]
     }
     return out + payload
   }

@@ -21,7 +21,8 @@ public struct ImageDataset: Sendable, Equatable {
   ///
   /// - Throws: `DataFormatError` (`.sizeMismatch` or `.valueOutOfRange`, naming `name`).
   public init(
-    name: String, count: Int, rows: Int, cols: Int, pixels: [UInt8], labels: [UInt8], classCount: Int = 10
+    name: String, count: Int, rows: Int, cols: Int, pixels: [UInt8], labels: [UInt8],
+    classCount: Int = 10
   ) throws(DataFormatError) {
     guard count >= 0, rows > 0, cols > 0, pixels.count == count * rows * cols else {
       throw DataFormatError(
@@ -30,7 +31,8 @@ public struct ImageDataset: Sendable, Equatable {
     }
     guard labels.count == count else {
       throw DataFormatError(
-        path: name, offset: nil, kind: .sizeMismatch, detail: "\(labels.count) labels for \(count) images")
+        path: name, offset: nil, kind: .sizeMismatch,
+        detail: "\(labels.count) labels for \(count) images")
     }
     if let bad = labels.firstIndex(where: { Int($0) >= classCount }) {
       throw DataFormatError(

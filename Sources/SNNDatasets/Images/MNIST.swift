@@ -31,7 +31,10 @@ public enum MNIST {
       switch self {
       case .mnist: return (0..<10).map(String.init)
       case .fashionMNIST:
-        return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        return [
+          "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+          "Bag", "Ankle boot",
+        ]
       }
     }
   }
@@ -47,18 +50,22 @@ public enum MNIST {
   /// - Throws: `DatasetError.notFound` naming every path tried and how to fix it;
   ///   `.file` for unreadable files; `.malformed` for bad gzip or IDX data, image and label
   ///   counts that differ, or labels of 10 or more.
-  public static func load(_ variant: Variant, split: DatasetSplit, root: DataRoot) throws(DatasetError)
+  public static func load(_ variant: Variant, split: DatasetSplit, root: DataRoot)
+    throws(DatasetError)
     -> ImageDataset
   {
     let names = fileNames(split)
     let folder = root.appending(variant.folder)
     let images = try locate(folder: folder, name: names.images, dataset: variant.folder, root: root)
     let labels = try locate(folder: folder, name: names.labels, dataset: variant.folder, root: root)
-    return try load(imagesPath: images, labelsPath: labels, name: "\(variant.folder)/\(split.rawValue)")
+    return try load(
+      imagesPath: images, labelsPath: labels, name: "\(variant.folder)/\(split.rawValue)")
   }
 
   /// The path of `name.gz` or `name` in `folder`, whichever exists (`.gz` first).
-  static func locate(folder: String, name: String, dataset: String, root: DataRoot) throws(DatasetError) -> String {
+  static func locate(folder: String, name: String, dataset: String, root: DataRoot)
+    throws(DatasetError) -> String
+  {
     let candidates = [folder + "/" + name + ".gz", folder + "/" + name]
     for path in candidates where FileIO.exists(path) { return path }
     throw .notFound(DatasetNotFound(dataset: dataset, root: root, searched: candidates))
@@ -71,7 +78,8 @@ public enum MNIST {
     let images = try IDXArray.read(imagesPath)
     let labels = try IDXArray.read(labelsPath)
     do {
-      return try dataset(images: images, imagesPath: imagesPath, labels: labels, labelsPath: labelsPath, name: name)
+      return try dataset(
+        images: images, imagesPath: imagesPath, labels: labels, labelsPath: labelsPath, name: name)
     } catch {
       throw .malformed(error)
     }
@@ -84,12 +92,16 @@ public enum MNIST {
     guard images.dataType == .uint8, images.shape.count == 3 else {
       throw DataFormatError(
         path: imagesPath, offset: 2, kind: .badHeader,
-        detail: "expected a ubyte array of 3 dimensions [count, rows, cols], found \(images.dataType.name) \(images.shape)")
+        detail:
+          "expected a ubyte array of 3 dimensions [count, rows, cols], found \(images.dataType.name) \(images.shape)"
+      )
     }
     guard labels.dataType == .uint8, labels.shape.count == 1 else {
       throw DataFormatError(
         path: labelsPath, offset: 2, kind: .badHeader,
-        detail: "expected a ubyte array of 1 dimension [count], found \(labels.dataType.name) \(labels.shape)")
+        detail:
+          "expected a ubyte array of 1 dimension [count], found \(labels.dataType.name) \(labels.shape)"
+      )
     }
     guard images.shape[0] == labels.shape[0] else {
       throw DataFormatError(

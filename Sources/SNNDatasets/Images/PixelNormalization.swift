@@ -32,7 +32,9 @@ public struct PixelNormalization: Sendable, Equatable {
   public var table: [Float] { (0..<256).map { value(UInt8($0)) } }
 
   /// Normalises `source` into `destination` (same count) with a 256-entry table.
-  public func apply(_ source: UnsafeBufferPointer<UInt8>, to destination: UnsafeMutableBufferPointer<Float>) {
+  public func apply(
+    _ source: UnsafeBufferPointer<UInt8>, to destination: UnsafeMutableBufferPointer<Float>
+  ) {
     precondition(source.count == destination.count, "source and destination sizes differ")
     let lookup = table
     lookup.withUnsafeBufferPointer { t in
@@ -43,12 +45,15 @@ public struct PixelNormalization: Sendable, Equatable {
 
 extension ImageDataset {
   /// Image `index` normalised, `rows × cols` values.
-  public func normalizedImage(_ index: Int, _ normalization: PixelNormalization = .unit) -> [Float] {
+  public func normalizedImage(_ index: Int, _ normalization: PixelNormalization = .unit) -> [Float]
+  {
     normalizedBatch([index], normalization)
   }
 
   /// The images at `indices`, normalised, as a `[B, rows × cols]` row-major array.
-  public func normalizedBatch(_ indices: some Collection<Int>, _ normalization: PixelNormalization = .unit)
+  public func normalizedBatch(
+    _ indices: some Collection<Int>, _ normalization: PixelNormalization = .unit
+  )
     -> [Float]
   {
     var out = [Float](repeating: 0, count: indices.count * pixelsPerImage)
@@ -62,14 +67,17 @@ extension ImageDataset {
     _ indices: some Collection<Int>, _ normalization: PixelNormalization, into out: inout [Float]
   ) {
     let n = pixelsPerImage
-    precondition(out.count == indices.count * n, "output holds \(out.count) values, expected \(indices.count * n)")
+    precondition(
+      out.count == indices.count * n,
+      "output holds \(out.count) values, expected \(indices.count * n)")
     let lookup = normalization.table
     lookup.withUnsafeBufferPointer { t in
       pixels.withUnsafeBufferPointer { p in
         out.withUnsafeMutableBufferPointer { o in
           var row = 0
           for index in indices {
-            precondition(index >= 0 && index < count, "image index \(index) out of range 0..<\(count)")
+            precondition(
+              index >= 0 && index < count, "image index \(index) out of range 0..<\(count)")
             let src = p.baseAddress! + index * n
             let dst = o.baseAddress! + row * n
             for k in 0..<n { dst[k] = t[Int(src[k])] }

@@ -56,7 +56,8 @@ enum DataFile {
   }
 
   /// Reads a file and, when it starts with the gzip magic bytes, decompresses it.
-  static func readDecompressed(_ path: String, limit: Int = Deflate.defaultLimit) throws(DatasetError)
+  static func readDecompressed(_ path: String, limit: Int = Deflate.defaultLimit)
+    throws(DatasetError)
     -> [UInt8]
   {
     let bytes = try read(path)
@@ -75,6 +76,8 @@ enum DataFile {
   }
 }
 
-@inline(__always) private func systemRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int {
+@inline(__always) private func systemRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int)
+  -> Int
+{
   read(fd, p, n)
 }

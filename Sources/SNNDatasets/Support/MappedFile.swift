@@ -39,7 +39,8 @@ final class ByteSource: @unchecked Sendable {
 
   /// Copies `array`.
   init(copying array: [UInt8]) {
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(array.count, 1), alignment: 16)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(
+      byteCount: max(array.count, 1), alignment: 16)
     array.withUnsafeBytes { buffer.copyMemory(from: $0) }
     bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: array.count)
     mapped = false
