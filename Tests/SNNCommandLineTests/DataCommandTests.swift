@@ -180,6 +180,50 @@ import Testing
     #expect(noPath.code == ExitCode.usage)
   }
 
+  /// A ZIP with stored members (the minimal layout: local headers, central directory, end).
+  static func storedZIP(_ members: [(String, [UInt8])]) -> [UInt8] {
+    func u16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF)] }
+    func u32(_ v: Int) -> [UInt8] { u16(v & 0xFFFF) + u16((v >> 16) & 0xFFFF) }
+    var out: [UInt8] = []
+    var central: [UInt8] = []
+    for (name, data) in members {
+      let crc = Int(CRC32.checksum(data))
+      let n = Array(name.utf8)
+      let offset = out.count
+      out += [0x50, 0x4B, 3, 4] + u16(20) + u16(0) + u16(0) + u16(0) + u16(0) + u32(crc) + u32(data.count)
+      out += u32(data.count) + u16(n.count) + u16(0) + n + data
+      central += [0x50, 0x4B, 1, 2] + u16(20) + u16(20) + u16(0) + u16(0) + u16(0) + u16(0) + u32(crc)
+      central += u32(data.count) + u32(data.count) + u16(n.count) + u16(0) + u16(0) + u16(0) + u16(0) + u32(0)
+      central += u32(offset) + n
+    }
+    let cdOffset = out.count
+    out += central + [0x50, 0x4B, 5, 6] + u16(0) + u16(0) + u16(members.count) + u16(members.count)
+    out += u32(central.count) + u32(cdOffset) + u16(0)
+    return out
+  }
+
+  @Test func inspectsAnArchiveAndReportsABadOne() throws {
+    let zip = Self.temporary("Test.zip")
+    try FileIO.writeAtomically(
+      Self.storedZIP([
+        ("Test/7/2.bin", Self.event(1, 1, true, 5) + Self.event(2, 2, true, 105_000)),
+        ("Test/3/1.bin", Self.event(3, 3, false, 7)),
+      ]), to: zip)
+    let r = run(["data", "inspect", zip, "--first-saccade", "--json"])
+    #expect(r.code == 0, "\(r.err)")
+    let json = try JSONValue.parse(r.out)
+    #expect(json["kind"]?.stringValue == "N-MNIST archive")
+    #expect(json["samples"]?.doubleValue == 2)
+    #expect(json["events"]?.doubleValue == 2)  // the event at 105 ms is cut
+    var bytes = try FileIO.read(zip)
+    bytes[30 + 12] ^= 0xFF  // a payload byte of the first member: its CRC-32 no longer matches
+    try FileIO.writeAtomically(bytes, to: zip)
+    let bad = run(["data", "inspect", zip])
+    #expect(bad.code == ExitCode.dataError)
+    #expect(bad.err.contains("checksum mismatch"))
+    #expect(bad.err.contains("member 'Test/7/2.bin'"))
+  }
+
   // MARK: verify
 
   @Test func verifyReportsCorruptFilesAndFailsWith65() throws {

@@ -356,7 +356,12 @@ public enum NMNIST {
     result.y.reserveCapacity(total)
     result.polarity.reserveCapacity(total)
     result.timestamp.reserveCapacity(total)
-    for part in parts { result.append(contentsOf: part) }
+    // Release each chunk once it is copied, so that the join does not keep two full copies
+    // of a large dataset resident.
+    for i in parts.indices {
+      result.append(contentsOf: parts[i])
+      parts[i] = EventDataset(name: name, width: width, height: height)
+    }
     return result
   }
 }
