@@ -120,6 +120,8 @@ struct DataBenchCommand: Command {
         }
       }
     }
+    let peak = ResourceUsage.peakResidentBytes()
+    if !json { context.print("peak resident memory: \(Format.fixed(Double(peak) / 1e6, digits: 1)) MB") }
     if json {
       var list: [JSONValue] = []
       for r in rows {

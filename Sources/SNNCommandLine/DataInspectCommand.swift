@@ -143,13 +143,14 @@ struct DataInspectCommand: Command {
     let raw = try FileIO.read(path)
     let compressed = GZip.hasMagic(raw)
     let bytes = compressed ? try GZip.decompress(raw, path: path) : raw
-    let array = try IDXArray.parse(bytes, path: path)
+    let decodedSize = bytes.count
+    let array = try IDXArray.parse(consume bytes, path: path)
     report.kind = "IDX file"
     report.add(
       "format", .string("IDX \(array.dataType.name) \(array.shape)"),
       text: "format: IDX \(array.dataType.name) \(array.shape)"
         + (compressed
-          ? " (gzip, \(Format.grouped(raw.count)) -> \(Format.grouped(bytes.count)) bytes)"
+          ? " (gzip, \(Format.grouped(raw.count)) -> \(Format.grouped(decodedSize)) bytes)"
           : " (\(Format.grouped(raw.count)) bytes)"))
     report.fields.append(("shape", .array(array.shape.map { .number(Double($0)) })))
     report.fields.append(("gzip", .bool(compressed)))

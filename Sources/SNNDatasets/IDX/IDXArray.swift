@@ -65,9 +65,9 @@ public struct IDXArray: Sendable, Equatable {
   ///   bytes, an unknown data type, zero dimensions, a truncated header, sizes whose
   ///   product overflows, or a payload shorter (`.truncated`) or longer (`.sizeMismatch`)
   ///   than the sizes require.
-  public static func parse(_ bytes: [UInt8], path: String = "") throws(DataFormatError) -> IDXArray
+  public static func parse(_ bytes: consuming [UInt8], path: String = "") throws(DataFormatError) -> IDXArray
   {
-    var bytes = bytes
+    var bytes = consume bytes
     guard bytes.count >= 4 else {
       throw DataFormatError(
         path: path, offset: bytes.count, kind: .truncated,
@@ -145,7 +145,7 @@ public struct IDXArray: Sendable, Equatable {
   public static func read(_ path: String) throws(DatasetError) -> IDXArray {
     let bytes = try DataFile.readDecompressed(path)
     do {
-      return try parse(bytes, path: path)
+      return try parse(consume bytes, path: path)
     } catch {
       throw .malformed(error)
     }
