@@ -36,11 +36,12 @@ public struct CRC32: Sendable, Equatable {
     return crc.value
   }
 
-  /// The CRC-32 of raw memory.
-  public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-    var crc = CRC32()
-    crc.update(bytes)
-    return crc.value
+  /// The CRC-32 of raw memory, continuing from `crc` (the checksum of the bytes before).
+  public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+    var c = CRC32()
+    c.register = ~crc
+    c.update(bytes)
+    return c.value
   }
 
   /// Eight tables of 256 entries: table k maps a byte that is followed by k more bytes of
