@@ -38,11 +38,11 @@ public struct EnergyModel: Sendable, Equatable {
     /// (`name`, `memory_access_pj` and `source` optional).
     public init(json: JSONValue, path: String) throws(ConfigurationError) {
       var r = try JSONObjectReader(json, path: "")
-      let name = try r.string("name") ?? path
-      let add = try r.requiredDouble("add_pj")
-      let mac = try r.requiredDouble("mac_pj")
-      let memory = try r.double("memory_access_pj", default: 0)
-      let source = try r.string("source") ?? path
+      let name = try r.optionalString("name") ?? path
+      let add = try r.double("add_pj")
+      let mac = try r.double("mac_pj")
+      let memory = try r.optionalDouble("memory_access_pj") ?? 0
+      let source = try r.optionalString("source") ?? path
       try r.finish()
       try ConfigurationError.requireNonNegative(add, "add_pj", unit: "pJ")
       try ConfigurationError.requireNonNegative(mac, "mac_pj", unit: "pJ")
