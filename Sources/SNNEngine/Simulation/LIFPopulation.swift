@@ -159,8 +159,9 @@ final class LIFPopulation {
     return (Math.portableExp(dt * propagators.rateMem), Math.portableExp(dt * propagators.channelRates))
   }
 
-  /// Moves neuron `j`'s coefficients into `frame` (later than its own).
-  @inline(__always)
+  /// Moves neuron `j`'s coefficients into `frame` (later than its own). Rare (once per
+  /// neuron and frame), so kept out of line.
+  @inline(never)
   func move(_ j: Int, to frame: UInt32) {
     let slot = slots + j
     guard slot.pointee.frame != frame else { return }
