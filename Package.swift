@@ -49,6 +49,12 @@ let package = Package(
       name: "spike-raster", dependencies: ["SNN"], path: "Examples/spike-raster",
       exclude: ["README.md"]),
     .executableTarget(
+      name: "model-summary", dependencies: ["SNN"], path: "Examples/model-summary",
+      exclude: ["README.md"]),
+    .executableTarget(
+      name: "dense-lif", dependencies: ["SNN"], path: "Examples/dense-lif", exclude: ["README.md"],
+      swiftSettings: numericFlags),
+    .executableTarget(
       name: "nmnist-inspect", dependencies: ["SNN"], path: "Examples/nmnist-inspect",
       exclude: ["README.md"]),
 

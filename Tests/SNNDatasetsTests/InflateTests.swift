@@ -1,3 +1,4 @@
+import SNNBase
 import Testing
 
 @testable import SNNDatasets

@@ -1,3 +1,4 @@
+import SNNBase
 @testable import SNNDatasets
 
 /// A minimal ZIP *writer* for tests (stored members, or deflated with one fixed-Huffman

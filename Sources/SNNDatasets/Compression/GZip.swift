@@ -1,3 +1,5 @@
+import SNNBase
+
 /// gzip decompression (RFC 1952) on top of ``Deflate``.
 ///
 /// A gzip file is one or more members. Each member is a 10-byte header (magic 1f 8b,
