@@ -1,0 +1,112 @@
+extension GEMM {
+  /// The 6×16 register tile: `C[0..<6, 0..<16] = alpha · Ã·B̃ + beta · C` over one packed
+  /// A panel (6 × kc) and one packed B panel (kc × 16).
+  ///
+  /// Twelve `SIMD8<Float>` accumulators (6 rows × 2 vectors) live in registers; each step
+  /// of k loads two vectors of B, broadcasts six scalars of A and issues twelve fused
+  /// multiply-adds (`vfmadd231ps` with `-target-cpu haswell`): 12 of the 16 AVX registers
+  /// hold C, two hold B and one the broadcast. Twelve independent FMA chains cover the
+  /// FMA latency (4 cycles) times the two FMA pipes with room to spare.
+  enum MicroKernel {
+    static let rows = 6
+    static let columns = 16
+
+    /// Computes a whole tile. `b` must be 32-byte aligned (packed panels are).
+    ///
+    /// Stores: `beta == 0`: `C = alpha·acc` (C is not read); `beta == 1`:
+    /// `C = fma(alpha, acc, C)`; otherwise `C = fma(alpha, acc, beta·C)`.
+    @inline(__always)
+    static func run(
+      kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, alpha: Float, beta: Float,
+      c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+      typealias V = SIMD8<Float>
+      var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+      var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+      var pa = a
+      var pb = UnsafeRawPointer(b)
+      for _ in 0..<kc {
+        let b0 = pb.load(as: V.self)
+        let b1 = pb.load(fromByteOffset: 32, as: V.self)
+        var x = V(repeating: pa[0])
+        c00 = c00.addingProduct(x, b0)
+        c01 = c01.addingProduct(x, b1)
+        x = V(repeating: pa[1])
+        c10 = c10.addingProduct(x, b0)
+        c11 = c11.addingProduct(x, b1)
+        x = V(repeating: pa[2])
+        c20 = c20.addingProduct(x, b0)
+        c21 = c21.addingProduct(x, b1)
+        x = V(repeating: pa[3])
+        c30 = c30.addingProduct(x, b0)
+        c31 = c31.addingProduct(x, b1)
+        x = V(repeating: pa[4])
+        c40 = c40.addingProduct(x, b0)
+        c41 = c41.addingProduct(x, b1)
+        x = V(repeating: pa[5])
+        c50 = c50.addingProduct(x, b0)
+        c51 = c51.addingProduct(x, b1)
+        pa += 6
+        pb += 64
+      }
+      let out = UnsafeMutableRawPointer(c)
+      let stride = ldc * MemoryLayout<Float>.stride
+      if beta == 0 {
+        let s = V(repeating: alpha)
+        store(c00 * s, c01 * s, out)
+        store(c10 * s, c11 * s, out + stride)
+        store(c20 * s, c21 * s, out + 2 * stride)
+        store(c30 * s, c31 * s, out + 3 * stride)
+        store(c40 * s, c41 * s, out + 4 * stride)
+        store(c50 * s, c51 * s, out + 5 * stride)
+      } else {
+        update(c00, c01, out, alpha: alpha, beta: beta)
+        update(c10, c11, out + stride, alpha: alpha, beta: beta)
+        update(c20, c21, out + 2 * stride, alpha: alpha, beta: beta)
+        update(c30, c31, out + 3 * stride, alpha: alpha, beta: beta)
+        update(c40, c41, out + 4 * stride, alpha: alpha, beta: beta)
+        update(c50, c51, out + 5 * stride, alpha: alpha, beta: beta)
+      }
+    }
+
+    @inline(__always)
+    static func store(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ p: UnsafeMutableRawPointer) {
+      p.storeBytes(of: v0, as: SIMD8<Float>.self)
+      p.storeBytes(of: v1, toByteOffset: 32, as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func update(
+      _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ p: UnsafeMutableRawPointer, alpha: Float,
+      beta: Float
+    ) {
+      let s = SIMD8<Float>(repeating: alpha)
+      var o0 = p.loadUnaligned(as: SIMD8<Float>.self)
+      var o1 = p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+      if beta != 1 {
+        o0 *= beta
+        o1 *= beta
+      }
+      store(o0.addingProduct(s, v0), o1.addingProduct(s, v1), p)
+    }
+
+    /// Writes the top-left `rows × columns` part of a tile computed into `tile` (with
+    /// alpha 1, beta 0, row stride 16) into C, with the same arithmetic as `run`'s stores,
+    /// so that an element's value does not depend on whether it sat in an edge tile.
+    static func storeEdge(
+      _ tile: UnsafePointer<Float>, rows: Int, columns: Int, alpha: Float, beta: Float,
+      c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+      for r in 0..<rows {
+        let src = tile + r * Self.columns, dst = c + r * ldc
+        if beta == 0 {
+          for j in 0..<columns { dst[j] = src[j] * alpha }
+        } else if beta == 1 {
+          for j in 0..<columns { dst[j] = dst[j].addingProduct(alpha, src[j]) }
+        } else {
+          for j in 0..<columns { dst[j] = (dst[j] * beta).addingProduct(alpha, src[j]) }
+        }
+      }
+    }
+  }
+}

@@ -1,7 +1,0 @@
-import Testing
-
-@testable import SNNTensor
-
-@Suite struct SNNTensorSmokeTests {
-  @Test func moduleLoads() {}
-}
