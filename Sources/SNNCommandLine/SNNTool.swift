@@ -9,6 +9,7 @@ public enum SNNTool {
   public static var commands: [CommandNode] {
     [
       .command(VersionCommand.self),
+      BenchCommands.group,
     ]
   }
 
