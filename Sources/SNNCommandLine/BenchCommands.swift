@@ -8,7 +8,8 @@ public enum BenchCommands {
   /// The benchmarks, in the order `snn bench --help` lists them.
   public static var children: [CommandNode] {
     [
-      .command(BenchGEMMCommand.self)
+      .command(BenchGEMMCommand.self),
+      .command(BenchConvCommand.self),
     ]
   }
 

@@ -15,7 +15,10 @@ extension GEMM {
     ///
     /// Stores: `beta == 0`: `C = alpha·acc` (C is not read); `beta == 1`:
     /// `C = fma(alpha, acc, C)`; otherwise `C = fma(alpha, acc, beta·C)`.
-    @inline(__always)
+    ///
+    /// Not inlined on purpose: compiled on its own, the loop keeps all twelve accumulators
+    /// in registers; inlined into the tile loops, register pressure from the surrounding
+    /// code made the compiler spill one accumulator and shuffle the rest every step.
     static func run(
       kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, alpha: Float, beta: Float,
       c: UnsafeMutablePointer<Float>, ldc: Int
