@@ -6,7 +6,8 @@ struct BenchConvCommand: Command {
     name: "bench conv",
     abstract: "Measure the batched convolution kernels (forward, input and weight gradients).",
     usage: [
-      "bench conv [--channels C] [--size HxW] [--out O] [--kernel K] [--stride S] [--padding P] [--batch B] [--threads T] [--repeat R] [--json]"
+      "bench conv [--channels C] [--size HxW] [--out O] [--kernel K] [--stride S] [--padding P] [--batch B] [--threads T] [--repeat R] [--json]",
+      "bench conv --spikes DENSITY [--sweep] [geometry options] [--threads T] [--json]",
     ],
     discussion: """
       Times Conv2DKernels.forward, backwardData and backwardWeights on a batch of seeded \
@@ -14,6 +15,11 @@ struct BenchConvCommand: Command {
       and best of the timed samples. GFLOP/s counts 2·B·O·outH·outW·C·K² per pass (the \
       multiply-adds of the convolution itself; padding positions count as work). Im2col \
       alone is timed too, as a share of the forward pass.
+
+      --spikes DENSITY draws {0, 1} spike images (each entry 1 with probability DENSITY) \
+      and compares the event-driven kernels forwardSpikes and backwardWeightsSpikes with the \
+      im2col + SGEMM kernels on the same input; with --sweep it runs densities 0.005 to 1 \
+      and prints the crossover density below which the spike kernels are faster.
 
       The defaults are the second convolution of the MNIST network 15C5-AP2-40C5-AP2 \
       (15 channels of 12×12 in, 40 out, 5×5 kernel) at batch 64.
@@ -30,9 +36,14 @@ struct BenchConvCommand: Command {
       OptionHelp("--repeat", value: "R", help: "Timed samples.", default: "10"),
       OptionHelp("--warmup", value: "W", help: "Untimed runs before the samples.", default: "2"),
       OptionHelp("--seed", value: "S", help: "Seed of the operands.", default: "1"),
+      OptionHelp(
+        "--spikes", value: "DENSITY",
+        help: "Compare the spike kernels with im2col + SGEMM at this input density (0...1)."),
+      .flag("--sweep", help: "With --spikes: run a list of densities and report the crossover."),
       .flag("--json", help: "Print the results as JSON on standard output."),
     ],
     examples: [
+      "snn bench conv --spikes 0.1 --sweep --threads 1",
       "snn bench conv",
       "snn bench conv --channels 1 --size 28x28 --out 15 --kernel 5 --batch 64 --threads 2",
       "snn bench conv --channels 2 --size 34x34 --out 32 --kernel 3 --padding 1 --json",
@@ -44,6 +55,8 @@ struct BenchConvCommand: Command {
   var threads: Int
   var timer: BenchmarkTimer
   var seed: UInt64
+  var spikes: Double?
+  var sweep: Bool
   var json: Bool
 
   init(parsing arguments: inout ArgumentParser) throws {
@@ -64,7 +77,12 @@ struct BenchConvCommand: Command {
       warmup: try arguments.int("--warmup", default: 2, in: 0...100_000),
       samples: try arguments.int("--repeat", default: 10, in: 1...100_000))
     seed = UInt64(try arguments.int("--seed", default: 1, in: 0...Int.max))
+    spikes = try arguments.optionalDouble("--spikes", in: 0...1)
+    sweep = try arguments.flag("--sweep")
     json = try arguments.flag("--json")
+    if sweep && spikes == nil {
+      throw CommandLineError.missingOption(option: "--spikes", expected: "a density with --sweep")
+    }
     guard parts[0] + 2 * padding >= kernel && parts[1] + 2 * padding >= kernel else {
       throw CommandLineError.invalidValue(
         option: "--kernel", value: "\(kernel)",
@@ -81,6 +99,10 @@ struct BenchConvCommand: Command {
   }
 
   func run(in context: CommandContext) throws {
+    if let density = spikes {
+      runSpikes(density: density, context: context)
+      return
+    }
     let g = geometry
     let (batch, outChannels, threads) = (self.batch, self.outChannels, self.threads)
     let input = BenchGEMMCommand.randomValues(batch * g.inputSize, seed: seed)
@@ -161,6 +183,142 @@ struct BenchConvCommand: Command {
         "im2col alone (1 thread): median " + Format.seconds(unfold.median) + " ("
           + Format.fixed(100 * unfold.median / forward.median, digits: 1)
           + "% of the forward pass's time)")
+    }
+  }
+}
+
+extension BenchConvCommand {
+  struct SpikeRow {
+    var density: Double, measuredDensity: Double
+    var forwardDense: BenchmarkTimer.Result, forwardSpikes: BenchmarkTimer.Result
+    var weightsDense: BenchmarkTimer.Result, weightsSpikes: BenchmarkTimer.Result
+    var maxDifference: Float
+
+    var forwardSpeedup: Double { forwardDense.median / forwardSpikes.median }
+    var weightsSpeedup: Double { weightsDense.median / weightsSpikes.median }
+
+    var json: JSONValue {
+      .object([
+        ("density", JSONValue(density)), ("measured_density", JSONValue(measuredDensity)),
+        ("forward_dense_seconds_median", JSONValue(forwardDense.median)),
+        ("forward_spikes_seconds_median", JSONValue(forwardSpikes.median)),
+        ("forward_speedup", JSONValue(forwardSpeedup)),
+        ("weights_dense_seconds_median", JSONValue(weightsDense.median)),
+        ("weights_spikes_seconds_median", JSONValue(weightsSpikes.median)),
+        ("weights_speedup", JSONValue(weightsSpeedup)),
+        ("max_difference", JSONValue(maxDifference)),
+      ])
+    }
+  }
+
+  func measureSpikes(density: Double) -> SpikeRow {
+    let g = geometry
+    let (batch, outChannels, threads, timer) = (self.batch, self.outChannels, self.threads, self.timer)
+    var rng = Xoshiro256StarStar(seed: seed)
+    let input = (0..<(batch * g.inputSize)).map { _ -> Float in
+      rng.nextUnitDouble() < density ? 1 : 0
+    }
+    let weights = BenchGEMMCommand.randomValues(outChannels * g.patchSize, seed: seed &+ 1)
+    let bias = BenchGEMMCommand.randomValues(outChannels, seed: seed &+ 2)
+    let outCount = batch * outChannels * g.outputPixels
+    let dy = BenchGEMMCommand.randomValues(outCount, seed: seed &+ 3)
+    var y1 = [Float](repeating: 0, count: outCount), y2 = y1
+    var dw1 = [Float](repeating: 0, count: outChannels * g.patchSize), dw2 = dw1
+    let forwardDense = timer.measure {
+      Conv2DKernels.forward(
+        g, batch: batch, input: input, weights: weights, bias: bias, outChannels: outChannels,
+        output: &y1, threads: threads)
+    }
+    let forwardSpikes = timer.measure {
+      Conv2DKernels.forwardSpikes(
+        g, batch: batch, input: input, weights: weights, bias: bias, outChannels: outChannels,
+        output: &y2, threads: threads)
+    }
+    let weightsDense = timer.measure {
+      Conv2DKernels.backwardWeights(
+        g, batch: batch, input: input, outputGradient: dy, outChannels: outChannels,
+        weightGradient: &dw1, biasGradient: nil, threads: threads)
+    }
+    let weightsSpikes = timer.measure {
+      Conv2DKernels.backwardWeightsSpikes(
+        g, batch: batch, input: input, outputGradient: dy, outChannels: outChannels,
+        weightGradient: &dw2, biasGradient: nil, threads: threads)
+    }
+    // Sanity check of the comparison: one clean weight-gradient call each.
+    for i in dw1.indices {
+      dw1[i] = 0
+      dw2[i] = 0
+    }
+    Conv2DKernels.backwardWeights(
+      g, batch: batch, input: input, outputGradient: dy, outChannels: outChannels,
+      weightGradient: &dw1, biasGradient: nil, threads: threads)
+    Conv2DKernels.backwardWeightsSpikes(
+      g, batch: batch, input: input, outputGradient: dy, outChannels: outChannels,
+      weightGradient: &dw2, biasGradient: nil, threads: threads)
+    var difference: Float = 0
+    for i in y1.indices { difference = max(difference, abs(y1[i] - y2[i])) }
+    for i in dw1.indices { difference = max(difference, abs(dw1[i] - dw2[i])) }
+    return SpikeRow(
+      density: density, measuredDensity: SpikeGEMM.density(input, count: input.count),
+      forwardDense: forwardDense, forwardSpikes: forwardSpikes, weightsDense: weightsDense,
+      weightsSpikes: weightsSpikes, maxDifference: difference)
+  }
+
+  func runSpikes(density: Double, context: CommandContext) {
+    let g = geometry
+    let densities = sweep ? BenchGEMMCommand.sweepDensities : [density]
+    if !json {
+      context.print(
+        "spike conv vs im2col+sgemm: \(g.inChannels)×\(g.height)×\(g.width) → \(outChannels)"
+          + "×\(g.outHeight)×\(g.outWidth), kernel \(g.kernelHeight), stride \(g.stride), "
+          + "padding \(g.padding), batch \(batch), threads \(threads)")
+      context.print(
+        "density".padding(9) + "fwd dense".padding(11) + "fwd spike".padding(11)
+          + "speedup".padding(9) + "dW dense".padding(11) + "dW spike".padding(11)
+          + "speedup".padding(9) + "max |diff|")
+    }
+    var rows: [SpikeRow] = []
+    for d in densities {
+      let row = measureSpikes(density: d)
+      rows.append(row)
+      if !json {
+        context.print(
+          Format.fixed(row.measuredDensity, digits: 3).padding(9)
+            + Format.seconds(row.forwardDense.median).padding(11)
+            + Format.seconds(row.forwardSpikes.median).padding(11)
+            + (Format.fixed(row.forwardSpeedup, digits: 2) + "x").padding(9)
+            + Format.seconds(row.weightsDense.median).padding(11)
+            + Format.seconds(row.weightsSpikes.median).padding(11)
+            + (Format.fixed(row.weightsSpeedup, digits: 2) + "x").padding(9)
+            + "\(row.maxDifference)")
+      }
+    }
+    let forwardCrossover = BenchGEMMCommand.crossover(
+      rows.map { ($0.measuredDensity, $0.forwardSpeedup) })
+    let weightsCrossover = BenchGEMMCommand.crossover(
+      rows.map { ($0.measuredDensity, $0.weightsSpeedup) })
+    if json {
+      let optional = { (x: Double?) -> JSONValue in x.map { JSONValue($0) } ?? .null }
+      var fields: [(key: String, value: JSONValue)] = [
+        ("channels", JSONValue(g.inChannels)), ("height", JSONValue(g.height)),
+        ("width", JSONValue(g.width)), ("out_channels", JSONValue(outChannels)),
+        ("kernel", JSONValue(g.kernelHeight)), ("stride", JSONValue(g.stride)),
+        ("padding", JSONValue(g.padding)), ("batch", JSONValue(batch)),
+        ("threads", JSONValue(threads)), ("rows", .array(rows.map(\.json))),
+      ]
+      if sweep {
+        fields.append((key: "forward_crossover", value: optional(forwardCrossover)))
+        fields.append((key: "weights_crossover", value: optional(weightsCrossover)))
+      }
+      context.printJSON(.object(fields))
+    } else if sweep {
+      context.print(
+        "crossover (spike kernel faster below): forward "
+          + (forwardCrossover.map { Format.fixed($0, digits: 3) } ?? "none in range")
+          + ", weight gradient "
+          + (weightsCrossover.map { Format.fixed($0, digits: 3) } ?? "none in range")
+          + "  (current Conv2DKernels.spikeCrossoverDensity = "
+          + "\(Conv2DKernels.spikeCrossoverDensity))")
     }
   }
 }

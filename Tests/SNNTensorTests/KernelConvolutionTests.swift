@@ -208,3 +208,81 @@ import Testing
     }
   }
 }
+
+@Suite struct KernelSpikeConvolutionTests {
+  static let geometries: [ConvGeometry] = KernelConvolutionTests.geometries + [
+    ConvGeometry(inChannels: 15, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5),
+    ConvGeometry(
+      inChannels: 3, height: 13, width: 11, kernelHeight: 3, kernelWidth: 3, stride: 2,
+      padding: 1),
+  ]
+
+  @Test(arguments: geometries)
+  func spikeKernelsMatchTheDenseKernels(_ g: ConvGeometry) {
+    // 3, 8, 13 and 70 output channels: one partial vector, one, several, and two strips.
+    for (outChannels, density) in [(3, 0.3), (8, 0.05), (13, 1.0), (70, 0.2)] {
+      let batch = 3
+      var input = KernelTestSupport.randomSpikes(batch * g.inputSize, density: density, seed: 21)
+      // Nonzero values count as 1.
+      if let i = input.firstIndex(of: 1) { input[i] = 3 }
+      let ones = input.map { $0 != 0 ? Float(1) : 0 }
+      let weights = KernelTestSupport.randomMatrix(outChannels * g.patchSize, seed: 22)
+      let bias = KernelTestSupport.randomMatrix(outChannels, seed: 23)
+      let outCount = batch * outChannels * g.outputPixels
+      let dy = KernelTestSupport.randomMatrix(outCount, seed: 24)
+      for threads in [1, 2] {
+        var dense = [Float](repeating: 0, count: outCount)
+        var spiking = [Float](repeating: .nan, count: outCount)
+        Conv2DKernels.forward(
+          g, batch: batch, input: ones, weights: weights, bias: bias, outChannels: outChannels,
+          output: &dense, threads: threads)
+        Conv2DKernels.forwardSpikes(
+          g, batch: batch, input: input, weights: weights, bias: bias, outChannels: outChannels,
+          output: &spiking, threads: threads)
+        for i in dense.indices {
+          #expect(
+            abs(dense[i] - spiking[i]) <= 2e-6 * Float(g.patchSize + 1),
+            "forward \(g) O=\(outChannels) at \(i): \(spiking[i]) vs \(dense[i])")
+        }
+        var dwDense = [Float](repeating: 0.25, count: outChannels * g.patchSize), dwSpiking = dwDense
+        var dbDense = [Float](repeating: 1, count: outChannels), dbSpiking = dbDense
+        Conv2DKernels.backwardWeights(
+          g, batch: batch, input: ones, outputGradient: dy, outChannels: outChannels,
+          weightGradient: &dwDense, biasGradient: &dbDense, threads: threads)
+        Conv2DKernels.backwardWeightsSpikes(
+          g, batch: batch, input: input, outputGradient: dy, outChannels: outChannels,
+          weightGradient: &dwSpiking, biasGradient: &dbSpiking, threads: threads)
+        let tolerance = 2e-6 * Float(batch * g.outputPixels + 1)
+        for i in dwDense.indices {
+          #expect(abs(dwDense[i] - dwSpiking[i]) <= tolerance, "dW \(g) O=\(outChannels) at \(i)")
+        }
+        for i in dbDense.indices {
+          #expect(abs(dbDense[i] - dbSpiking[i]) <= tolerance, "db \(g) at \(i)")
+        }
+      }
+    }
+  }
+
+  @Test func spikeKernelsDoNotDependOnThreads() {
+    let g = ConvGeometry(inChannels: 15, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5)
+    let outChannels = 40, batch = 7
+    let input = KernelTestSupport.randomSpikes(batch * g.inputSize, density: 0.15, seed: 31)
+    let weights = KernelTestSupport.randomMatrix(outChannels * g.patchSize, seed: 32)
+    let dy = KernelTestSupport.randomMatrix(batch * outChannels * g.outputPixels, seed: 33)
+    var outputs: [[UInt32]] = [], gradients: [[UInt32]] = []
+    for threads in [1, 2, 3] {
+      var y = [Float](repeating: 0, count: batch * outChannels * g.outputPixels)
+      var dw = [Float](repeating: 0, count: outChannels * g.patchSize)
+      Conv2DKernels.forwardSpikes(
+        g, batch: batch, input: input, weights: weights, bias: nil, outChannels: outChannels,
+        output: &y, threads: threads)
+      Conv2DKernels.backwardWeightsSpikes(
+        g, batch: batch, input: input, outputGradient: dy, outChannels: outChannels,
+        weightGradient: &dw, biasGradient: nil, threads: threads)
+      outputs.append(KernelTestSupport.bits(y))
+      gradients.append(KernelTestSupport.bits(dw))
+    }
+    #expect(outputs.allSatisfy { $0 == outputs[0] })
+    #expect(gradients.allSatisfy { $0 == gradients[0] })
+  }
+}
