@@ -143,6 +143,25 @@ import Testing
     }
   }
 
+  @Test func deepNarrowProductsTakeTheDotPath() {
+    // A·Bᵀ with small m·n/(m + n) and deep k: the unpacked dot-product kernel, including
+    // partial 4×3 tiles, k blocks of 1024 with a remainder and k % 8 tails.
+    let cases = [
+      Case(transB: true, m: 15, n: 25, k: 2000, threads: 2),
+      Case(transB: true, m: 128, n: 10, k: 800, threads: 2),
+      Case(transB: true, m: 7, n: 5, k: 1031, alpha: -0.5, beta: 2, padA: 3, padB: 9, padC: 1),
+      Case(transB: true, m: 1, n: 1, k: 4099, beta: 1),
+      Case(transB: true, m: 6, n: 40, k: 300, alpha: 2, beta: 0, threads: 3),
+      Case(transB: true, m: 41, n: 3, k: 517, beta: -1, threads: 2),
+    ]
+    for t in cases {
+      #expect(GEMM.prefersDotProducts(m: t.m, n: t.n, k: t.k), "\(t)")
+      if let failure = Self.check(t) { Issue.record(Comment(rawValue: failure)) }
+    }
+    #expect(!GEMM.prefersDotProducts(m: 512, n: 512, k: 512))
+    #expect(!GEMM.prefersDotProducts(m: 30, n: 30, k: 64))
+  }
+
   @Test func zeroDepthOrZeroAlphaScalesC() {
     for t in [
       Case(m: 5, n: 9, k: 0, beta: 0), Case(m: 5, n: 9, k: 0, beta: 2),
@@ -153,18 +172,20 @@ import Testing
   }
 
   @Test func repeatedRunsAreBitIdenticalForEachThreadCount() {
-    let m = 203, n = 301, k = 517
-    let a = KernelTestSupport.randomMatrix(m * k, seed: 5)
-    let b = KernelTestSupport.randomMatrix(k * n, seed: 6)
-    for threads in [1, 2, 3] {
-      var first: [UInt32] = []
-      for run in 0..<4 {
-        var c = [Float](repeating: 0, count: m * n)
-        GEMM.sgemm(
-          transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &c,
-          ldc: n, threads: threads)
-        let bits = KernelTestSupport.bits(c)
-        if run == 0 { first = bits } else { #expect(bits == first, "threads \(threads) run \(run)") }
+    // The packed path (203×301) and the dot-product path (20×30).
+    for (m, n, k) in [(203, 301, 517), (20, 30, 2100)] {
+      let a = KernelTestSupport.randomMatrix(m * k, seed: 5)
+      let b = KernelTestSupport.randomMatrix(k * n, seed: 6)
+      for threads in [1, 2, 3] {
+        var first: [UInt32] = []
+        for run in 0..<4 {
+          var c = [Float](repeating: 0, count: m * n)
+          GEMM.sgemm(
+            transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &c,
+            ldc: n, threads: threads)
+          let bits = KernelTestSupport.bits(c)
+          if run == 0 { first = bits } else { #expect(bits == first, "m=\(m) threads \(threads) run \(run)") }
+        }
       }
     }
   }

@@ -41,6 +41,12 @@ public enum GEMM {
       scale(m: m, n: n, beta: beta, c: c, ldc: ldc)
       return
     }
+    if !transA && transB && prefersDotProducts(m: m, n: n, k: k) {
+      dotProducts(
+        m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c,
+        ldc: ldc, threads: threads)
+      return
+    }
     // op(A)[i, p] = a[i · rowStride + p · columnStride], likewise for op(B)[p, j].
     let opA = Operand(base: a, rowStride: transA ? 1 : lda, columnStride: transA ? lda : 1)
     let opB = Operand(base: b, rowStride: transB ? 1 : ldb, columnStride: transB ? ldb : 1)
