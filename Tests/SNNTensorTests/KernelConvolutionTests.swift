@@ -209,6 +209,50 @@ import Testing
   }
 }
 
+extension KernelConvolutionTests {
+  @Test func groupsSpreadOverThreadsGiveReproducibleResults() {
+    // 40C5 on 15×12×12: groups of a few images, so two threads take groups of their own
+    // (weight gradients summed per thread, then added in thread order).
+    let g = ConvGeometry(inChannels: 15, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5)
+    let outChannels = 40, batch = 21
+    let schedule = Conv2DKernels.Schedule(
+      batch: batch, floatsPerImage: (g.patchSize + outChannels) * g.outputPixels, threads: 2)
+    #expect(schedule.outer == 2 && schedule.groupCount > 2)
+    let input = KernelTestSupport.randomMatrix(batch * g.inputSize, seed: 41)
+    let weights = KernelTestSupport.randomMatrix(outChannels * g.patchSize, seed: 42)
+    let dy = KernelTestSupport.randomMatrix(batch * outChannels * g.outputPixels, seed: 43)
+    func run(threads: Int) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
+      var y = [Float](repeating: 0, count: dy.count)
+      var dx = [Float](repeating: 0, count: input.count)
+      var dw = [Float](repeating: 0, count: weights.count)
+      var db = [Float](repeating: 0, count: outChannels)
+      Conv2DKernels.forward(
+        g, batch: batch, input: input, weights: weights, bias: nil, outChannels: outChannels,
+        output: &y, threads: threads)
+      Conv2DKernels.backwardData(
+        g, batch: batch, outputGradient: dy, weights: weights, outChannels: outChannels,
+        inputGradient: &dx, threads: threads)
+      Conv2DKernels.backwardWeights(
+        g, batch: batch, input: input, outputGradient: dy, outChannels: outChannels,
+        weightGradient: &dw, biasGradient: &db, threads: threads)
+      return (y, dx, dw, db)
+    }
+    let one = run(threads: 1), two = run(threads: 2), again = run(threads: 2)
+    // Forward and input gradient: each element is one dot product, whatever the threads.
+    #expect(KernelTestSupport.bits(one.y) == KernelTestSupport.bits(two.y))
+    #expect(KernelTestSupport.bits(one.dx) == KernelTestSupport.bits(two.dx))
+    // Weight gradient: same value up to summation order, bit-identical run to run.
+    #expect(KernelTestSupport.bits(two.dw) == KernelTestSupport.bits(again.dw))
+    #expect(KernelTestSupport.bits(two.db) == KernelTestSupport.bits(again.db))
+    for i in one.dw.indices {
+      #expect(abs(one.dw[i] - two.dw[i]) <= 1e-5 * Float(batch * g.outputPixels), "dW[\(i)]")
+    }
+    for o in 0..<outChannels {
+      #expect(abs(one.db[o] - two.db[o]) <= 1e-5 * Float(batch * g.outputPixels), "db[\(o)]")
+    }
+  }
+}
+
 @Suite struct KernelSpikeConvolutionTests {
   static let geometries: [ConvGeometry] = KernelConvolutionTests.geometries + [
     ConvGeometry(inChannels: 15, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5),
