@@ -79,10 +79,11 @@ public enum SpikeGEMM {
     var active = 0
     var i = 0
     while i + 8 <= count {
+      // Scalar re-reads in the rare nonzero case: extracting mask lanes made the compiler
+      // lower `any` lane by lane instead of `vtestps`.
       let v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self)
-      let nonzero = v .!= 0
-      if any(nonzero) {
-        for q in 0..<8 where nonzero[q] { active += 1 }
+      if any(v .!= 0) {
+        for q in 0..<8 where values[i + q] != 0 { active += 1 }
       }
       i += 8
     }
@@ -309,9 +310,8 @@ public enum SpikeGEMM {
     var p = 0
     while p + 8 <= count {
       let v = UnsafeRawPointer(row + p).loadUnaligned(as: SIMD8<Float>.self)
-      let nonzero = v .!= 0
-      if any(nonzero) {
-        for q in 0..<8 where nonzero[q] { body(p + q) }
+      if any(v .!= 0) {
+        for q in 0..<8 where row[p + q] != 0 { body(p + q) }
       }
       p += 8
     }
