@@ -164,7 +164,8 @@ import Testing
 
   @Test func zeroDepthOrZeroAlphaScalesC() {
     for t in [
-      Case(m: 5, n: 9, k: 0, beta: 0), Case(m: 5, n: 9, k: 0, beta: 2),
+      // lda ≥ max(1, k), as in BLAS.
+      Case(m: 5, n: 9, k: 0, beta: 0, padA: 1), Case(m: 5, n: 9, k: 0, beta: 2, padA: 1),
       Case(m: 8, n: 3, k: 4, alpha: 0, beta: -1),
     ] {
       if let failure = Self.check(t) { Issue.record(Comment(rawValue: failure)) }
