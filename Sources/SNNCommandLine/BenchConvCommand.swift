@@ -26,12 +26,14 @@ struct BenchConvCommand: Command {
       """,
     options: [
       OptionHelp("--channels", value: "C", help: "Input channels.", default: "15"),
-      OptionHelp("--size", value: "HxW", help: "Input height and width, e.g. 28x28.", default: "12x12"),
+      OptionHelp(
+        "--size", value: "HxW", help: "Input height and width, e.g. 28x28.", default: "12x12"),
       OptionHelp("--out", value: "O", help: "Output channels.", default: "40"),
       OptionHelp("--kernel", value: "K", help: "Square kernel size.", default: "5"),
       OptionHelp("--stride", value: "S", help: "Stride.", default: "1"),
       OptionHelp("--padding", value: "P", help: "Zero padding on each side.", default: "0"),
-      OptionHelp("--batch", value: "B", help: "Images per call (T·B for time-major tensors).", default: "64"),
+      OptionHelp(
+        "--batch", value: "B", help: "Images per call (T·B for time-major tensors).", default: "64"),
       OptionHelp("--threads", value: "T", help: "Threads for the kernels.", default: "all cores"),
       OptionHelp("--repeat", value: "R", help: "Timed samples.", default: "10"),
       OptionHelp("--warmup", value: "W", help: "Untimed runs before the samples.", default: "2"),
@@ -86,7 +88,8 @@ struct BenchConvCommand: Command {
     guard parts[0] + 2 * padding >= kernel && parts[1] + 2 * padding >= kernel else {
       throw CommandLineError.invalidValue(
         option: "--kernel", value: "\(kernel)",
-        expected: "at most the padded input size \(parts[0] + 2 * padding)x\(parts[1] + 2 * padding)")
+        expected:
+          "at most the padded input size \(parts[0] + 2 * padding)x\(parts[1] + 2 * padding)")
     }
     geometry = ConvGeometry(
       inChannels: channels, height: parts[0], width: parts[1], kernelHeight: kernel,
@@ -213,7 +216,9 @@ extension BenchConvCommand {
 
   func measureSpikes(density: Double) -> SpikeRow {
     let g = geometry
-    let (batch, outChannels, threads, timer) = (self.batch, self.outChannels, self.threads, self.timer)
+    let (batch, outChannels, threads, timer) = (
+      self.batch, self.outChannels, self.threads, self.timer
+    )
     var rng = Xoshiro256StarStar(seed: seed)
     let input = (0..<(batch * g.inputSize)).map { _ -> Float in
       rng.nextUnitDouble() < density ? 1 : 0

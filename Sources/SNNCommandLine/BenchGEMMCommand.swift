@@ -196,7 +196,8 @@ struct BenchGEMMCommand: Command {
         let row = measureGEMM(shape, threads: t)
         rows.append(row)
         line +=
-          pad(Format.fixed(row.gflops, digits: 1), 11) + pad(Format.fixed(row.gflopsBest, digits: 1), 9)
+          pad(Format.fixed(row.gflops, digits: 1), 11)
+          + pad(Format.fixed(row.gflopsBest, digits: 1), 9)
       }
       if !json { context.print(line) }
     }

@@ -185,7 +185,11 @@ import Testing
             transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &c,
             ldc: n, threads: threads)
           let bits = KernelTestSupport.bits(c)
-          if run == 0 { first = bits } else { #expect(bits == first, "m=\(m) threads \(threads) run \(run)") }
+          if run == 0 {
+            first = bits
+          } else {
+            #expect(bits == first, "m=\(m) threads \(threads) run \(run)")
+          }
         }
       }
     }

@@ -42,7 +42,8 @@ import Testing
         if pixel >= g.outputPixels {
           #expect(value.isNaN, "gap written at row \(row)")
         } else {
-          #expect(value == Self.patchValue(g, image, row: row, pixel: pixel), "row \(row) pixel \(pixel)")
+          #expect(
+            value == Self.patchValue(g, image, row: row, pixel: pixel), "row \(row) pixel \(pixel)")
         }
       }
     }
@@ -69,7 +70,9 @@ import Testing
     for row in 0..<g.patchSize {
       for pixel in 0..<g.outputPixels {
         let source = Self.patchValue(g, indexImage, row: row, pixel: pixel)
-        if source != 0 { expected[Int(source) - 1] += Double(columns[row * g.outputPixels + pixel]) }
+        if source != 0 {
+          expected[Int(source) - 1] += Double(columns[row * g.outputPixels + pixel])
+        }
       }
     }
     for i in image.indices {
@@ -93,8 +96,10 @@ import Testing
                 for kx in 0..<g.kernelWidth {
                   let iy = oy * g.stride - g.padding + ky, ix = ox * g.stride - g.padding + kx
                   guard iy >= 0 && iy < g.height && ix >= 0 && ix < g.width else { continue }
-                  let w = weights[((o * g.inChannels + c) * g.kernelHeight + ky) * g.kernelWidth + kx]
-                  sum += Double(w) * Double(input[b * g.inputSize + (c * g.height + iy) * g.width + ix])
+                  let w = weights[
+                    ((o * g.inChannels + c) * g.kernelHeight + ky) * g.kernelWidth + kx]
+                  sum +=
+                    Double(w) * Double(input[b * g.inputSize + (c * g.height + iy) * g.width + ix])
                 }
               }
             }
@@ -186,7 +191,8 @@ import Testing
     let g = ConvGeometry(inChannels: 15, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5)
     let outChannels = 40, batch = 100
     #expect(
-      Conv2DKernels.groupSize(batch: batch, floatsPerImage: (g.patchSize + outChannels) * g.outputPixels)
+      Conv2DKernels.groupSize(
+        batch: batch, floatsPerImage: (g.patchSize + outChannels) * g.outputPixels)
         < batch)
     let input = KernelTestSupport.randomSpikes(batch * g.inputSize, density: 0.2, seed: 1)
     let weights = KernelTestSupport.randomMatrix(outChannels * g.patchSize, seed: 2)
@@ -254,12 +260,13 @@ extension KernelConvolutionTests {
 }
 
 @Suite struct KernelSpikeConvolutionTests {
-  static let geometries: [ConvGeometry] = KernelConvolutionTests.geometries + [
-    ConvGeometry(inChannels: 15, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5),
-    ConvGeometry(
-      inChannels: 3, height: 13, width: 11, kernelHeight: 3, kernelWidth: 3, stride: 2,
-      padding: 1),
-  ]
+  static let geometries: [ConvGeometry] =
+    KernelConvolutionTests.geometries + [
+      ConvGeometry(inChannels: 15, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5),
+      ConvGeometry(
+        inChannels: 3, height: 13, width: 11, kernelHeight: 3, kernelWidth: 3, stride: 2,
+        padding: 1),
+    ]
 
   @Test(arguments: geometries)
   func spikeKernelsMatchTheDenseKernels(_ g: ConvGeometry) {
@@ -288,7 +295,8 @@ extension KernelConvolutionTests {
             abs(dense[i] - spiking[i]) <= 2e-6 * Float(g.patchSize + 1),
             "forward \(g) O=\(outChannels) at \(i): \(spiking[i]) vs \(dense[i])")
         }
-        var dwDense = [Float](repeating: 0.25, count: outChannels * g.patchSize), dwSpiking = dwDense
+        var dwDense = [Float](repeating: 0.25, count: outChannels * g.patchSize),
+          dwSpiking = dwDense
         var dbDense = [Float](repeating: 1, count: outChannels), dbSpiking = dbDense
         Conv2DKernels.backwardWeights(
           g, batch: batch, input: ones, outputGradient: dy, outChannels: outChannels,

@@ -45,7 +45,8 @@ import Testing
               spikes: s, lds: k, m: m, k: k, weights: w, ldw: n, n: n, beta: beta, c: &c,
               ldc: n, threads: threads)
             for index in c.indices {
-              let ok = abs(Double(c[index]) - expected.values[index])
+              let ok =
+                abs(Double(c[index]) - expected.values[index])
                 <= 2 * Double(k + 2) * Double(Float.ulpOfOne) * expected.magnitudes[index] + 1e-30
               try #require(
                 ok,
@@ -78,9 +79,13 @@ import Testing
                 sum += Double(d[i * n + j])
                 magnitude += Double(abs(d[i * n + j]))
               }
-              let ok = abs(Double(g[p * n + j]) - sum)
+              let ok =
+                abs(Double(g[p * n + j]) - sum)
                 <= 2 * Double(m + 2) * Double(Float.ulpOfOne) * magnitude + 1e-30
-              try #require(ok, "m=\(m) n=\(n) k=\(k) d=\(density): G[\(p), \(j)] = \(g[p * n + j]), expected \(sum)")
+              try #require(
+                ok,
+                "m=\(m) n=\(n) k=\(k) d=\(density): G[\(p), \(j)] = \(g[p * n + j]), expected \(sum)"
+              )
             }
           }
         }

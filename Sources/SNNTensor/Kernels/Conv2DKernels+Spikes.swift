@@ -35,7 +35,8 @@ extension Conv2DKernels {
     let patch = g.patchSize, pixels = g.outputPixels
     let lanes = GEMM.roundUp(outChannels, to: 8)
     ScratchPool.withBuffer(floats: patch * lanes + lanes) { transposed in
-      transposeWeights(weights, outChannels: outChannels, patch: patch, lanes: lanes, into: transposed)
+      transposeWeights(
+        weights, outChannels: outChannels, patch: patch, lanes: lanes, into: transposed)
       let biasRow = transposed + patch * lanes
       for o in 0..<lanes { biasRow[o] = o < outChannels ? (bias?[o] ?? 0) : 0 }
       let perThread = pixels * lanes + GEMM.roundUp(g.width, to: 16)
@@ -121,7 +122,9 @@ extension Conv2DKernels {
     if let biasGradient {
       for o in 0..<outChannels {
         var total: Float = 0
-        for b in 0..<batch { total += sum(outputGradient + (b * outChannels + o) * pixels, count: pixels) }
+        for b in 0..<batch {
+          total += sum(outputGradient + (b * outChannels + o) * pixels, count: pixels)
+        }
         biasGradient[o] += total
       }
     }
@@ -170,7 +173,9 @@ extension Conv2DKernels {
           for kx in 0..<g.kernelWidth {
             // One weight vector set in registers, added to the pixels ox = (x + p − kx)/s
             // of all active x: consecutive updates hit different pixels.
-            let w = Accumulators(loading: wBase + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowBytes, vectors: vectors)
+            let w = Accumulators(
+              loading: wBase + ((c * g.kernelHeight + ky) * g.kernelWidth + kx) * rowBytes,
+              vectors: vectors)
             for q in 0..<count {
               let oxScaled = Int(active[q]) + p - kx
               guard oxScaled >= 0 else { continue }

@@ -42,14 +42,18 @@ public enum SpikeGEMM {
     let chunks = chunkCount(work: m * k + m * n, threads: threads)
     if m >= 2 * chunks || chunks == 1 {
       Parallel.forEachChunk(count: m, chunks: chunks) { _, rows in
-        multiplyBlock(s: s, lds: lds, rows: rows, k: k, w: w, ldw: ldw, columns: 0..<n, beta: beta, c: c, ldc: ldc)
+        multiplyBlock(
+          s: s, lds: lds, rows: rows, k: k, w: w, ldw: ldw, columns: 0..<n, beta: beta, c: c,
+          ldc: ldc)
       }
     } else {
       // Few rows: split the columns instead, in whole 64-column strips.
       let strips = (n + strip - 1) / strip
       Parallel.forEachChunk(count: strips, chunks: chunks) { _, range in
         let columns = (range.lowerBound * strip)..<min(n, range.upperBound * strip)
-        multiplyBlock(s: s, lds: lds, rows: 0..<m, k: k, w: w, ldw: ldw, columns: columns, beta: beta, c: c, ldc: ldc)
+        multiplyBlock(
+          s: s, lds: lds, rows: 0..<m, k: k, w: w, ldw: ldw, columns: columns, beta: beta, c: c,
+          ldc: ldc)
       }
     }
   }
