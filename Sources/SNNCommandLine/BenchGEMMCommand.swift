@@ -184,9 +184,10 @@ struct BenchGEMMCommand: Command {
     var rows: [GEMMRow] = []
     if !json {
       context.print(
+        "sgemm GFLOP/s (median and best of \(timer.samples) samples; op: N plain, T transposed)")
+      context.print(
         pad("shape", 22) + pad("m", 6) + pad("n", 6) + pad("k", 6) + pad("op", 5)
-          + threadCounts.map { pad("\($0)T median", 11) + pad("\($0)T best", 9) }.joined()
-          + "  GFLOP/s")
+          + threadCounts.map { pad("\($0)T median", 11) + pad("\($0)T best", 9) }.joined())
     }
     for shape in Self.sweepShapes {
       var line =
