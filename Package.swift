@@ -48,6 +48,12 @@ let package = Package(
     .executableTarget(
       name: "spike-raster", dependencies: ["SNN"], path: "Examples/spike-raster",
       exclude: ["README.md"]),
+    .executableTarget(
+      name: "model-summary", dependencies: ["SNN"], path: "Examples/model-summary",
+      exclude: ["README.md"]),
+    .executableTarget(
+      name: "dense-lif", dependencies: ["SNN"], path: "Examples/dense-lif", exclude: ["README.md"],
+      swiftSettings: numericFlags),
 
     .testTarget(name: "SNNBaseTests", dependencies: ["SNNBase"]),
     .testTarget(name: "SNNEngineTests", dependencies: ["SNNEngine"]),

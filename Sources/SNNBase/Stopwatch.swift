@@ -65,3 +65,20 @@ public enum ResourceUsage {
     Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
   }
 }
+
+/// CPU time consumed, from the kernel's per-thread and per-process clocks. On a shared
+/// machine, CPU time is a steadier measure of work than wall-clock time (another process
+/// taking the core does not count), so benchmarks report both.
+public enum CPUTime {
+  /// Seconds of CPU time used by the calling thread.
+  public static func threadSeconds() -> Double { seconds(CLOCK_THREAD_CPUTIME_ID) }
+
+  /// Seconds of CPU time used by all threads of the process.
+  public static func processSeconds() -> Double { seconds(CLOCK_PROCESS_CPUTIME_ID) }
+
+  static func seconds(_ clock: clockid_t) -> Double {
+    var spec = timespec()
+    guard clock_gettime(clock, &spec) == 0 else { return 0 }
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+  }
+}

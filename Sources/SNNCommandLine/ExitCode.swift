@@ -1,4 +1,4 @@
-import SNNBase
+import SNN
 
 /// Exit codes of `snn` (BSD sysexits where one fits).
 public enum ExitCode {
@@ -15,6 +15,8 @@ public enum ExitCode {
   public static let cannotCreate: Int32 = 73
   /// Reading or writing failed midway (EX_IOERR).
   public static let ioError: Int32 = 74
+  /// Stopped by Ctrl-C (128 + SIGINT).
+  public static let interrupted: Int32 = 130
 
   /// The exit code for an error thrown by a command. New error types of the library map
   /// here, in one place.
@@ -29,6 +31,10 @@ public enum ExitCode {
       case .read: return ioError
       case .write, .sync, .rename, .remove: return cannotCreate
       }
+    case let error as CheckpointError:
+      if error.kind == .unreadable, let fileError = error.fileError { return code(for: fileError) }
+      return dataError
+    case is InterruptedError: return interrupted
     case let error as InputFileError:
       return error.underlying is ConfigurationError ? dataError : code(for: error.underlying)
     default: return failure

@@ -8,8 +8,21 @@ public enum SNNTool {
   /// Every subcommand, as a tree. Add new commands here.
   public static var commands: [CommandNode] {
     [
+      .command(SimulateCommand.self),
+      .command(TrainCommand.self),
+      .command(EvaluateCommand.self),
+      .group(name: "bench", abstract: "Measure speed and memory (prints figures).", children: benchCommands),
       .command(VersionCommand.self),
       BenchCommands.group,
+    ]
+  }
+
+  /// The `snn bench` subcommands.
+  static var benchCommands: [CommandNode] {
+    [
+      .command(BenchCUBACommand.self),
+      .command(BenchQueueCommand.self),
+      .command(BenchScalingCommand.self),
     ]
   }
 

@@ -21,7 +21,7 @@ public enum Plot {
     frame.drawAxes(&svg, x: xAxis, y: yAxis, xLabel: timeLabel, yLabel: "neuron", title: title, yInverted: false)
     let colors = groups.isEmpty ? [(start: 0, color: "#222", label: "")] : groups.sorted { $0.start < $1.start }
     var paths = [String](repeating: "", count: colors.count)
-    let tickHeight = max(0.6, min(4, frame.plotHeight / Double(max(neuronCount, 1))))
+    let tickHeight = max(1.5, min(4, frame.plotHeight / Double(max(neuronCount, 1))))
     for spike in spikes {
       var g = 0
       while g + 1 < colors.count && spike.neuron >= colors[g + 1].start { g += 1 }
@@ -30,7 +30,7 @@ public enum Plot {
       paths[g] += "M\(svg.n(x)) \(svg.n(y - tickHeight / 2))v\(svg.n(tickHeight))"
     }
     for (g, data) in paths.enumerated() where !data.isEmpty {
-      svg.path(data, stroke: colors[g].color, width: 0.8)
+      svg.path(data, stroke: colors[g].color, width: 1.2)
     }
     if !groups.isEmpty {
       frame.legend(&svg, colors.map { ($0.label, $0.color) })

@@ -1,0 +1,109 @@
+import SNN
+import Synchronization
+
+/// A dataset `snn train` and `snn evaluate` can load by name (`--dataset mnist`).
+public struct TrainingDatasetEntry: Sendable {
+  public enum Split: String, Sendable {
+    case train
+    case test
+  }
+
+  /// What a loader needs to know.
+  public struct Request: Sendable {
+    /// The data folder (`--data`, else `SNN_DATA`, else `~/.snn/data`).
+    public var dataRoot: String
+    /// Simulation steps T (event data is binned into T frames).
+    public var timeSteps: Int
+
+    public init(dataRoot: String, timeSteps: Int) {
+      self.dataRoot = dataRoot
+      self.timeSteps = timeSteps
+    }
+  }
+
+  public var name: String
+  public var summary: String
+  /// The feature shape of one frame (`1×28×28`, `2×34×34`): known before loading, so the
+  /// model notation can be checked at once.
+  public var feature: FeatureShape
+  public var classCount: Int
+  public var load: @Sendable (Split, Request) throws -> any LabelledDataset
+
+  public init(
+    name: String, summary: String, feature: FeatureShape, classCount: Int,
+    load: @escaping @Sendable (Split, Request) throws -> any LabelledDataset
+  ) {
+    self.name = name
+    self.summary = summary
+    self.feature = feature
+    self.classCount = classCount
+    self.load = load
+  }
+}
+
+/// The datasets known to the training commands, by name.
+public final class TrainingDatasetCatalog: Sendable {
+  private let storage: Mutex<[TrainingDatasetEntry]>
+
+  public init(_ entries: [TrainingDatasetEntry]) { storage = Mutex(entries) }
+
+  /// The catalog the commands use.
+  public static let shared = TrainingDatasetCatalog(builtIn)
+
+  public var entries: [TrainingDatasetEntry] { storage.withLock { $0 } }
+  public var names: [String] { entries.map(\.name) }
+
+  /// Adds an entry, replacing one of the same name.
+  public func register(_ entry: TrainingDatasetEntry) {
+    storage.withLock { list in
+      if let i = list.firstIndex(where: { $0.name == entry.name }) {
+        list[i] = entry
+      } else {
+        list.append(entry)
+      }
+    }
+  }
+
+  /// The entry named `name`; the error lists the known names.
+  public func lookup(_ name: String, field: String = "--dataset") throws(ConfigurationError)
+    -> TrainingDatasetEntry
+  {
+    guard let entry = entries.first(where: { $0.name == name }) else {
+      throw .unknown(field: "dataset (\(field))", value: name, allowed: names)
+    }
+    return entry
+  }
+
+  /// MNIST, Fashion-MNIST and N-MNIST. Their readers belong to `SNNDatasets`; until they
+  /// are connected here, loading fails with an error that says so.
+  public static let builtIn: [TrainingDatasetEntry] = [
+    TrainingDatasetEntry(
+      name: "mnist", summary: "MNIST handwritten digits, 1×28×28, 10 classes",
+      feature: FeatureShape(channels: 1, height: 28, width: 28), classCount: 10,
+      load: { _, _ in throw notConnected("mnist") }),
+    TrainingDatasetEntry(
+      name: "fashion-mnist", summary: "Fashion-MNIST, 1×28×28, 10 classes",
+      feature: FeatureShape(channels: 1, height: 28, width: 28), classCount: 10,
+      load: { _, _ in throw notConnected("fashion-mnist") }),
+    TrainingDatasetEntry(
+      name: "nmnist", summary: "N-MNIST events binned into T frames, 2×34×34, 10 classes",
+      feature: FeatureShape(channels: 2, height: 34, width: 34), classCount: 10,
+      load: { _, _ in throw notConnected("nmnist") }),
+  ]
+
+  private static func notConnected(_ name: String) -> ConfigurationError {
+    .invalid(
+      field: "--dataset", value: name,
+      expected: "a dataset whose reader is connected in this build (the SNNDatasets readers "
+        + "are not connected to the training commands yet)")
+  }
+}
+
+/// The data folder: `--data`, else `SNN_DATA`, else `~/.snn/data`.
+func resolveDataRoot(_ given: String?, environment: [String: String]) -> String {
+  if let given { return given }
+  if let fromEnvironment = environment["SNN_DATA"], !fromEnvironment.isEmpty {
+    return fromEnvironment
+  }
+  return (environment["HOME"] ?? ".") + "/.snn/data"
+}

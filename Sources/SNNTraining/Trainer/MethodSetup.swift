@@ -1,0 +1,52 @@
+import SNNBase
+
+/// What a method factory receives.
+public struct MethodSetup: Sendable {
+  public var configuration: RunConfiguration
+  /// The validated model with every shape and parameter shape.
+  public var analysis: ModelAnalysis
+  /// The shape of the samples the method will see.
+  public var sampleShape: SampleShape
+  public var classCount: Int
+
+  public init(
+    configuration: RunConfiguration, analysis: ModelAnalysis, sampleShape: SampleShape,
+    classCount: Int
+  ) {
+    self.configuration = configuration
+    self.analysis = analysis
+    self.sampleShape = sampleShape
+    self.classCount = classCount
+  }
+
+  public var model: ModelSpec { configuration.model }
+  public var options: MethodOptionValues { configuration.methodOptions }
+}
+
+/// Defaults a method prefers when the command line does not say otherwise.
+public struct MethodDefaults: Sendable {
+  public var timeSteps: Int?
+  /// A notation or preset name for `--model`.
+  public var model: String?
+  /// The readout kind the method's models use (EDBP decodes output spikes: `.spiking`).
+  public var readout: ModelSpec.Readout
+  /// Neuron settings put into the spec.
+  public var neuron: ModelSpec.NeuronSettings?
+  public var optimizer: OptimizerSettings.Kind?
+  public var learningRate: Double?
+  public var weightDecay: Double?
+
+  public init(
+    timeSteps: Int? = nil, model: String? = nil, readout: ModelSpec.Readout = .linear,
+    neuron: ModelSpec.NeuronSettings? = nil, optimizer: OptimizerSettings.Kind? = nil,
+    learningRate: Double? = nil, weightDecay: Double? = nil
+  ) {
+    self.timeSteps = timeSteps
+    self.model = model
+    self.readout = readout
+    self.neuron = neuron
+    self.optimizer = optimizer
+    self.learningRate = learningRate
+    self.weightDecay = weightDecay
+  }
+}

@@ -1,7 +1,0 @@
-import Testing
-
-@testable import SNNEngine
-
-@Suite struct SNNEngineSmokeTests {
-  @Test func moduleLoads() {}
-}

@@ -1,7 +1,0 @@
-import Testing
-
-@testable import SNNTraining
-
-@Suite struct SNNTrainingSmokeTests {
-  @Test func moduleLoads() {}
-}
