@@ -13,7 +13,6 @@ public enum SNNTool {
       .command(EvaluateCommand.self),
       .group(name: "bench", abstract: "Measure speed and memory (prints figures).", children: benchCommands),
       .command(VersionCommand.self),
-      BenchCommands.group,
     ]
   }
 
@@ -23,6 +22,8 @@ public enum SNNTool {
       .command(BenchCUBACommand.self),
       .command(BenchQueueCommand.self),
       .command(BenchScalingCommand.self),
+      .command(BenchGEMMCommand.self),
+      .command(BenchConvCommand.self),
     ]
   }
 
