@@ -52,23 +52,83 @@ extension GEMM {
         pa += 6
         pb += 64
       }
+      storeTile(
+        (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51), alpha: alpha, beta: beta,
+        c: c, ldc: ldc)
+    }
+
+    /// `run` reading A straight from its strided storage instead of a packed panel: element
+    /// (r, p) of the 6-row panel is `a[r · rowStride + p · columnStride]`. Used when a
+    /// packed A would be read only a few times (n ≤ 96), so that packing it would cost
+    /// more than it saves. The arithmetic is the same as `run`'s, in the same order.
+    @inline(never)
+    static func runStrided(
+      kc: Int, a: UnsafePointer<Float>, rowStride rs: Int, columnStride cs: Int,
+      b: UnsafePointer<Float>, alpha: Float, beta: Float, c: UnsafeMutablePointer<Float>,
+      ldc: Int
+    ) {
+      typealias V = SIMD8<Float>
+      var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+      var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+      let a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs
+      var offset = 0
+      var pb = UnsafeRawPointer(b)
+      for _ in 0..<kc {
+        let b0 = pb.load(as: V.self)
+        let b1 = pb.load(fromByteOffset: 32, as: V.self)
+        var x = V(repeating: a0[offset])
+        c00 = c00.addingProduct(x, b0)
+        c01 = c01.addingProduct(x, b1)
+        x = V(repeating: a1[offset])
+        c10 = c10.addingProduct(x, b0)
+        c11 = c11.addingProduct(x, b1)
+        x = V(repeating: a2[offset])
+        c20 = c20.addingProduct(x, b0)
+        c21 = c21.addingProduct(x, b1)
+        x = V(repeating: a3[offset])
+        c30 = c30.addingProduct(x, b0)
+        c31 = c31.addingProduct(x, b1)
+        x = V(repeating: a4[offset])
+        c40 = c40.addingProduct(x, b0)
+        c41 = c41.addingProduct(x, b1)
+        x = V(repeating: a5[offset])
+        c50 = c50.addingProduct(x, b0)
+        c51 = c51.addingProduct(x, b1)
+        offset += cs
+        pb += 64
+      }
+      storeTile(
+        (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51), alpha: alpha, beta: beta,
+        c: c, ldc: ldc)
+    }
+
+    typealias Tile = (
+      SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+      SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>
+    )
+
+    /// Stores the twelve accumulators (row r in `t.2r`, `t.2r+1`) with alpha and beta.
+    @inline(__always)
+    static func storeTile(
+      _ t: Tile, alpha: Float, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
       let out = UnsafeMutableRawPointer(c)
       let stride = ldc * MemoryLayout<Float>.stride
       if beta == 0 {
-        let s = V(repeating: alpha)
-        store(c00 * s, c01 * s, out)
-        store(c10 * s, c11 * s, out + stride)
-        store(c20 * s, c21 * s, out + 2 * stride)
-        store(c30 * s, c31 * s, out + 3 * stride)
-        store(c40 * s, c41 * s, out + 4 * stride)
-        store(c50 * s, c51 * s, out + 5 * stride)
+        let s = SIMD8<Float>(repeating: alpha)
+        store(t.0 * s, t.1 * s, out)
+        store(t.2 * s, t.3 * s, out + stride)
+        store(t.4 * s, t.5 * s, out + 2 * stride)
+        store(t.6 * s, t.7 * s, out + 3 * stride)
+        store(t.8 * s, t.9 * s, out + 4 * stride)
+        store(t.10 * s, t.11 * s, out + 5 * stride)
       } else {
-        update(c00, c01, out, alpha: alpha, beta: beta)
-        update(c10, c11, out + stride, alpha: alpha, beta: beta)
-        update(c20, c21, out + 2 * stride, alpha: alpha, beta: beta)
-        update(c30, c31, out + 3 * stride, alpha: alpha, beta: beta)
-        update(c40, c41, out + 4 * stride, alpha: alpha, beta: beta)
-        update(c50, c51, out + 5 * stride, alpha: alpha, beta: beta)
+        update(t.0, t.1, out, alpha: alpha, beta: beta)
+        update(t.2, t.3, out + stride, alpha: alpha, beta: beta)
+        update(t.4, t.5, out + 2 * stride, alpha: alpha, beta: beta)
+        update(t.6, t.7, out + 3 * stride, alpha: alpha, beta: beta)
+        update(t.8, t.9, out + 4 * stride, alpha: alpha, beta: beta)
+        update(t.10, t.11, out + 5 * stride, alpha: alpha, beta: beta)
       }
     }
 
