@@ -54,6 +54,14 @@ let package = Package(
     .executableTarget(
       name: "dense-lif", dependencies: ["SNN"], path: "Examples/dense-lif", exclude: ["README.md"],
       swiftSettings: numericFlags),
+    .executableTarget(
+      name: "nmnist-inspect", dependencies: ["SNN"], path: "Examples/nmnist-inspect",
+      exclude: ["README.md"]),
+
+    // libFuzzer harness for the data readers: a placeholder executable unless built with
+    // -DSNN_FUZZ and -sanitize=fuzzer (Docs/Datasets.md, "Fuzzing").
+    .executableTarget(
+      name: "snn-fuzz", dependencies: ["SNNBase", "SNNDatasets"], path: "Fuzz/snn-fuzz"),
 
     .testTarget(name: "SNNBaseTests", dependencies: ["SNNBase"]),
     .testTarget(name: "SNNEngineTests", dependencies: ["SNNEngine"]),

@@ -35,6 +35,14 @@ public enum ExitCode {
       if error.kind == .unreadable, let fileError = error.fileError { return code(for: fileError) }
       return dataError
     case is InterruptedError: return interrupted
+    case is DataFormatError: return dataError
+    case is DataVerificationFailure: return dataError
+    case let error as DatasetError:
+      switch error {
+      case .notFound: return noInput
+      case .file(let e): return code(for: e)
+      case .malformed: return dataError
+      }
     case let error as InputFileError:
       return error.underlying is ConfigurationError ? dataError : code(for: error.underlying)
     default: return failure

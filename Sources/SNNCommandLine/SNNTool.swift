@@ -13,6 +13,7 @@ public enum SNNTool {
       .command(EvaluateCommand.self),
       .group(name: "bench", abstract: "Measure speed and memory (prints figures).", children: benchCommands),
       .command(VersionCommand.self),
+      DataCommands.node,
     ]
   }
 

@@ -1,7 +1,0 @@
-import Testing
-
-@testable import SNNDatasets
-
-@Suite struct SNNDatasetsSmokeTests {
-  @Test func moduleLoads() {}
-}
