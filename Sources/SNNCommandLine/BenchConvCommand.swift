@@ -327,10 +327,3 @@ extension BenchConvCommand {
     }
   }
 }
-
-extension String {
-  /// Left-aligned in `width` columns, at least one space after.
-  fileprivate func padding(_ width: Int) -> String {
-    count >= width ? self + " " : self + String(repeating: " ", count: width - count)
-  }
-}
