@@ -26,7 +26,7 @@ import Testing
 
   @Test func multiplyMatchesDenseProductForShapesDensitiesAndBeta() throws {
     var seed: UInt64 = 300
-    for (m, n, k) in [(1, 1, 1), (3, 10, 7), (17, 65, 33), (70, 130, 100), (5, 200, 9)] {
+    for (m, n, k) in [(1, 1, 1), (3, 10, 7), (17, 65, 33), (70, 130, 100), (5, 247, 9)] {
       for density in [0.0, 0.05, 0.3, 1.0] {
         for beta: Float in [0, 1, -0.5] {
           for threads in [1, 3] {
@@ -151,5 +151,18 @@ import Testing
     values[36] = 0.5
     #expect(SpikeGEMM.density(values, count: 37) == 3.0 / 37.0)
     #expect(SpikeGEMM.density(values, count: 0) == 0)
+  }
+}
+
+extension KernelSpikeGEMMTests {
+  @Test func crossoverGrowsWithTheNumberOfOutputs() {
+    let narrow = SpikeGEMM.crossoverDensity(outputs: 10)
+    let medium = SpikeGEMM.crossoverDensity(outputs: 300)
+    let wide = SpikeGEMM.crossoverDensity(outputs: 800)
+    #expect(narrow < medium && medium < wide)
+    // Below the measured crossovers (0.02, 0.17, 0.29), within the clamp.
+    #expect(narrow >= 0.005 && narrow < 0.02)
+    #expect(medium < 0.17 && wide < 0.29)
+    #expect(SpikeGEMM.crossoverDensity(outputs: 1_000_000) == 0.25)
   }
 }

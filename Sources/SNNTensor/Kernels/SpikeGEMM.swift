@@ -13,16 +13,30 @@ import SNNBase
 /// active inputs in increasing index order, starting from its initial value; the result is
 /// therefore the same for every `threads` value and run. See Docs/DenseKernels.md.
 public enum SpikeGEMM {
-  /// Below this fraction of active inputs the spike kernels beat `GEMM.sgemm` (measured by
-  /// `snn bench gemm --spikes 0.1 --sweep`; see Docs/Benchmarks.md).
+  /// Below this fraction of active inputs the spike kernels beat `GEMM.sgemm` for wide
+  /// layers (a few hundred outputs or more); see `crossoverDensity(outputs:)` for a value
+  /// that follows the layer width. Measured by `snn bench gemm --spikes 0.1 --sweep`; see
+  /// Docs/Benchmarks.md.
   ///
-  /// Measured on the build machine, one thread, m = 128, k = 784, n = 800 (a hidden layer at
-  /// batch 128): the spike kernels are faster below density 0.28 (`multiply`) and 0.30
-  /// (`accumulateTransposed`); at 0.2 they are 1.4× faster, at 0.05 6×. The default, 0.2,
-  /// stays below both crossovers. Narrow outputs gain less: with n = 10 `multiply` wins only
-  /// below about 0.07 and `accumulateTransposed` not at all (GEMM's dot-product path is
-  /// fast there), so layers with fewer than about 64 outputs should prefer GEMM.
-  nonisolated(unsafe) public static var crossoverDensity: Double = 0.2
+  /// Measured on the build machine, one thread, k = 784–800 inputs, m = 128 rows: the spike
+  /// kernels win below density 0.28 (`multiply`) and 0.30 (`accumulateTransposed`) for
+  /// n = 800 outputs, 0.20 and 0.15 for n = 300, 0.03 and 0.01 for n = 10 (GEMM reads the
+  /// narrow product's A in place and is fast there). The default, 0.15, is below the
+  /// crossovers of layers with 300 or more outputs.
+  nonisolated(unsafe) public static var crossoverDensity: Double = 0.15
+
+  /// The density below which the spike kernels are expected to beat `GEMM.sgemm` for a
+  /// product with `n` outputs (columns of C, or of G): 0.8 · (0.0106·√n − 0.014), clamped
+  /// to [0.005, 0.25].
+  ///
+  /// The formula fits the crossovers measured for n = 10, 300 and 800 (0.02, 0.17 and 0.29
+  /// averaged over both kernels; see `crossoverDensity`); the factor 0.8 keeps the choice on
+  /// the side where the spike kernels are clearly faster. Wider outputs amortize the
+  /// per-input overhead (listing, loop control) over more columns.
+  public static func crossoverDensity(outputs n: Int) -> Double {
+    let fit = 0.0106 * Double(max(1, n)).squareRoot() - 0.014
+    return min(0.25, max(0.005, 0.8 * fit))
+  }
 
   /// `C = S · W + beta · C`: S is m×k row-major with entries 0 or 1 (stride `lds`), W is
   /// k×n row-major (stride `ldw`), C is m×n (stride `ldc`). Nonzero entries of S are
@@ -198,19 +212,20 @@ public enum SpikeGEMM {
       o.storeBytes(of: a7, toByteOffset: 224, as: V.self)
       j += strip
     }
-    while j + 8 <= width {
-      let o = UnsafeMutableRawPointer(out + j)
-      var a = V()
-      if beta != 0 {
-        a = o.loadUnaligned(as: V.self)
-        if beta != 1 { a *= beta }
+    // The remaining whole vectors (up to 7) in one pass over the list.
+    let vectors = (width - j) / 8
+    if vectors > 0 {
+      let o = out + j, base = source + j
+      switch vectors {
+      case 1: sumVectors(1, list, count, base, stride, beta, o)
+      case 2: sumVectors(2, list, count, base, stride, beta, o)
+      case 3: sumVectors(3, list, count, base, stride, beta, o)
+      case 4: sumVectors(4, list, count, base, stride, beta, o)
+      case 5: sumVectors(5, list, count, base, stride, beta, o)
+      case 6: sumVectors(6, list, count, base, stride, beta, o)
+      default: sumVectors(7, list, count, base, stride, beta, o)
       }
-      let base = UnsafeRawPointer(source + j)
-      for r in 0..<count {
-        a += (base + Int(list[r]) * stride * MemoryLayout<Float>.stride).loadUnaligned(as: V.self)
-      }
-      o.storeBytes(of: a, as: V.self)
-      j += 8
+      j += vectors * 8
     }
     while j < width {
       var a: Float = beta == 0 ? 0 : (beta == 1 ? out[j] : beta * out[j])
@@ -218,6 +233,22 @@ public enum SpikeGEMM {
       out[j] = a
       j += 1
     }
+  }
+
+  /// `sumRows` for `vectors` (a constant after inlining) vectors of columns.
+  @inline(__always)
+  static func sumVectors(
+    _ vectors: Int, _ list: UnsafePointer<Int32>, _ count: Int, _ source: UnsafePointer<Float>,
+    _ stride: Int, _ beta: Float, _ out: UnsafeMutablePointer<Float>
+  ) {
+    var acc = SIMDAccumulators()
+    if beta != 0 {
+      acc = SIMDAccumulators(loading: UnsafeRawPointer(out), vectors: vectors)
+      if beta != 1 { acc.scale(by: beta, vectors: vectors) }
+    }
+    let base = UnsafeRawPointer(source), rowBytes = stride * MemoryLayout<Float>.stride
+    for r in 0..<count { acc.add(base + Int(list[r]) * rowBytes, vectors: vectors) }
+    acc.store(out, vectors: vectors)
   }
 
   /// `C[rows, columns] = S[rows, :] · W[:, columns] + beta · C[rows, columns]`.
