@@ -53,7 +53,7 @@ public enum SpikeGEMM {
     precondition(lds >= max(1, k) && ldw >= max(1, n) && ldc >= max(1, n), "SpikeGEMM: bad stride")
     precondition(threads >= 1, "SpikeGEMM: threads must be at least 1")
     guard m > 0 && n > 0 else { return }
-    let chunks = chunkCount(work: m * k + m * n, threads: threads)
+    let chunks = chunkCount(work: m * k + assumedActive(m * k) * n, threads: threads)
     if m >= 2 * chunks || chunks == 1 {
       Parallel.forEachChunk(count: m, chunks: chunks) { _, rows in
         multiplyBlock(
@@ -85,7 +85,7 @@ public enum SpikeGEMM {
     precondition(lds >= max(1, k) && ldd >= max(1, n) && ldg >= max(1, n), "SpikeGEMM: bad stride")
     precondition(threads >= 1, "SpikeGEMM: threads must be at least 1")
     guard m > 0 && n > 0 && k > 0 else { return }
-    let chunks = chunkCount(work: 2 * m * k + k * n, threads: threads)
+    let chunks = chunkCount(work: 2 * m * k + k * n + assumedActive(m * k) * n, threads: threads)
     Parallel.forEachChunk(count: k, chunks: chunks) { _, inputs in
       accumulateBlock(s: s, lds: lds, m: m, inputs: inputs, d: d, ldd: ldd, n: n, g: g, ldg: ldg)
     }
@@ -120,6 +120,10 @@ public enum SpikeGEMM {
   static let panelBytes = 512 * 1024
   /// Below this much work (elements scanned plus added) per thread, use fewer threads.
   static let minimumWorkPerThread = 1 << 17
+
+  /// Active entries assumed when choosing the thread count, before S has been scanned:
+  /// 1 % of `count` (the low end of the densities where these kernels are used).
+  static func assumedActive(_ count: Int) -> Int { count / 100 }
 
   static func chunkCount(work: Int, threads: Int) -> Int {
     min(threads, max(1, work / minimumWorkPerThread))
