@@ -55,4 +55,32 @@ enum RowOps {
       for i in 0..<n { out[i] += row[i] }
     }
   }
+
+  /// `out[j, i] = x[i, j]` for a row-major `[rows, columns]` matrix (blocked for cache).
+  static func transpose(
+    _ x: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>
+  ) {
+    let block = 32
+    for i0 in stride(from: 0, to: rows, by: block) {
+      for j0 in stride(from: 0, to: columns, by: block) {
+        for i in i0..<Swift.min(i0 + block, rows) {
+          for j in j0..<Swift.min(j0 + block, columns) { out[j * rows + i] = x[i * columns + j] }
+        }
+      }
+    }
+  }
+
+  /// `out[j, i] += x[i, j]` for a row-major `[rows, columns]` matrix.
+  static func addTransposed(
+    _ x: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>
+  ) {
+    let block = 32
+    for i0 in stride(from: 0, to: rows, by: block) {
+      for j0 in stride(from: 0, to: columns, by: block) {
+        for i in i0..<Swift.min(i0 + block, rows) {
+          for j in j0..<Swift.min(j0 + block, columns) { out[j * rows + i] += x[i * columns + j] }
+        }
+      }
+    }
+  }
 }

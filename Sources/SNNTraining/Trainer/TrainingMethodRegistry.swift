@@ -58,5 +58,8 @@ public final class TrainingMethodRegistry: Sendable {
 extension TrainingMethodRegistry {
   /// The methods built into the library. A method adds itself here, in one line:
   /// `BPTTMethod.descriptor,`.
-  public static let builtInMethods: [TrainingMethodDescriptor] = []
+  public static let builtInMethods: [TrainingMethodDescriptor] = [
+    BPTTMethod.descriptor,
+    LSGMethod.descriptor,
+  ]
 }

@@ -1,0 +1,113 @@
+import SNNBase
+import SNNTensor
+
+extension DenseModel {
+  /// Adds the synaptic work of `layer` on `input` to `counter` (entry `layer.number − 1`).
+  ///
+  /// - a static input (an image injected as current at every step): `macsPerStep` MACs per
+  ///   sample and step, T steps, as a time-stepped simulation performs them (the static-input
+  ///   optimization computes them once, but the counts describe the network, not our
+  ///   shortcut);
+  /// - a binary input (spikes): one accumulate per active input and target, i.e. the number
+  ///   of active inputs × `outFeatures` for a linear layer, and for a convolution
+  ///   `outChannels` × the number of output positions each active input reaches (fewer at
+  ///   the borders: exact, not k²);
+  /// - any other input (e.g. average-pooled spikes): `macsPerStep` MACs per sample and step.
+  func countSynapses(
+    _ stage: Stage, layer: ModelAnalysis.Layer, input: Tensor, isStatic: Bool,
+    into counter: inout SynOpCounter
+  ) {
+    let steps = configuration.timeSteps
+    let index = layer.number - 1
+    if isStatic {
+      counter.addMultiplyAccumulates(layer.macsPerStep * batchSize * steps, layer: index)
+      return
+    }
+    switch layer.kind {
+    case .linear:
+      if let ones = DenseModel.binaryCount(input) {
+        counter.addAccumulates(ones * layer.output.elementCount, layer: index)
+        return
+      }
+    case .conv(let kernel, let stride, let padding):
+      let coverage = DenseModel.coverage(
+        height: layer.input.height, width: layer.input.width, outHeight: layer.output.height,
+        outWidth: layer.output.width, kernel: kernel, stride: stride, padding: padding)
+      if let reached = DenseModel.binaryCoverageCount(input, coverage: coverage) {
+        counter.addAccumulates(reached * layer.output.channels, layer: index)
+        return
+      }
+    }
+    counter.addMultiplyAccumulates(layer.macsPerStep * steps * batchSize, layer: index)
+  }
+
+  /// The number of ones when every value of `x` is exactly 0 or 1, else nil.
+  static func binaryCount(_ x: Tensor) -> Int? {
+    x.withUnsafeBufferPointer { v -> Int? in
+      var ones = 0
+      var i = 0
+      let n = v.count
+      while i < n {
+        let end = min(i + 4096, n)
+        var blockOnes = 0
+        var bad = false
+        for j in i..<end {
+          let value = v[j]
+          bad = bad || (value != 0 && value != 1)
+          blockOnes &+= value == 1 ? 1 : 0
+        }
+        if bad { return nil }
+        ones += blockOnes
+        i = end
+      }
+      return ones
+    }
+  }
+
+  /// For each input position (y, x) of a convolution, the number of output positions whose
+  /// window contains it: `rows(y)·columns(x)` with rows(y) = #{oy < outHeight :
+  /// 0 ≤ y + padding − oy·stride < kernel}.
+  static func coverage(
+    height: Int, width: Int, outHeight: Int, outWidth: Int, kernel: Int, stride: Int, padding: Int
+  ) -> [Int] {
+    func reach(_ position: Int, _ outCount: Int) -> Int {
+      var n = 0
+      for o in 0..<outCount {
+        let offset = position + padding - o * stride
+        if offset >= 0 && offset < kernel { n += 1 }
+      }
+      return n
+    }
+    let rows = (0..<height).map { reach($0, outHeight) }
+    let columns = (0..<width).map { reach($0, outWidth) }
+    var result: [Int] = []
+    result.reserveCapacity(height * width)
+    for y in 0..<height { for x in 0..<width { result.append(rows[y] * columns[x]) } }
+    return result
+  }
+
+  /// Σ over the ones of `x` (`[…, C, H, W]`) of `coverage[y·W + x]`, or nil when `x` is not
+  /// binary.
+  static func binaryCoverageCount(_ x: Tensor, coverage: [Int]) -> Int? {
+    let plane = coverage.count
+    return x.withUnsafeBufferPointer { v -> Int? in
+      coverage.withUnsafeBufferPointer { cov -> Int? in
+        var total = 0
+        var base = 0
+        while base < v.count {
+          var bad = false
+          var sum = 0
+          for p in 0..<plane {
+            let value = v[base + p]
+            bad = bad || (value != 0 && value != 1)
+            sum &+= value == 1 ? cov[p] : 0
+          }
+          if bad { return nil }
+          total += sum
+          base += plane
+        }
+        return total
+      }
+    }
+  }
+}
