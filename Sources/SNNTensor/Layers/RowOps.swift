@@ -26,22 +26,65 @@ enum RowOps {
   /// input is analog and the spike kernels do not apply).
   static func binaryDensity(_ x: UnsafePointer<Float>, count: Int) -> Double? {
     guard count > 0 else { return 0 }
+    return binaryCount(x, count: count).map { Double($0) / Double(count) }
+  }
+
+  /// The number of ones when every value is exactly 0 or 1, else nil.
+  ///
+  /// One vectorized pass: for binary values the sum is the count of ones and
+  /// v² − v = 0; any other value (NaN included, subnormals too: v² − v = −v) makes Σ|v² − v|
+  /// nonzero or NaN. Lane sums stay below 2²⁴ (blocks of 32 768 values), so they are exact.
+  static func binaryCount(_ x: UnsafePointer<Float>, count: Int) -> Int? {
     var ones = 0
+    var bad: Float = 0
     var i = 0
-    while i < count {
-      let end = Swift.min(i + 4096, count)
-      var blockOnes = 0
-      var bad = false
-      for j in i..<end {
-        let v = x[j]
-        bad = bad || (v != 0 && v != 1)
-        blockOnes &+= v == 1 ? 1 : 0
+    let raw = UnsafeRawPointer(x)
+    while count - i >= 8 {
+      let end = i + Swift.min(32_768, (count - i) & ~7)
+      var s = SIMD8<Float>(), e = SIMD8<Float>()
+      var j = i
+      while j < end {
+        let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+        s += v
+        let d = v * v - v
+        e += pointwiseMax(d, -d)
+        j += 8
       }
-      if bad { return nil }
-      ones += blockOnes
+      ones += Int(s.sum())
+      bad += e.sum()
       i = end
     }
-    return Double(ones) / Double(count)
+    while i < count {
+      let v = x[i]
+      if v == 1 { ones += 1 } else if v != 0 { return nil }
+      i += 1
+    }
+    return bad == 0 ? ones : nil
+  }
+
+  /// The number of nonzero values (one vectorized pass).
+  static func nonzeroCount(_ x: UnsafePointer<Float>, count: Int) -> Int {
+    var n = 0
+    var i = 0
+    let raw = UnsafeRawPointer(x)
+    let zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
+    while count - i >= 8 {
+      let end = i + Swift.min(32_768, (count - i) & ~7)
+      var s = SIMD8<Float>()
+      var j = i
+      while j < end {
+        let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+        s += zero.replacing(with: one, where: v .!= zero)
+        j += 8
+      }
+      n += Int(s.sum())
+      i = end
+    }
+    while i < count {
+      n &+= x[i] != 0 ? 1 : 0
+      i += 1
+    }
+    return n
   }
 
   /// `out[i] = Σ_t x[t, i]` for a `[T, n]` buffer.

@@ -277,11 +277,16 @@ public final class DenseModel {
       configuration.countsOperations ? SynOpCounter(layerNames: analysis.layers.map(\.name)) : nil
     let logits = withBoundParameters { () -> Tensor in
       var logits = Tensor(shape: [0])
+      // The number of ones of x when x is known to be binary (a neuron layer's output,
+      // perhaps flattened), so that counting passes over each spike tensor once.
+      var knownOnes: Int? = nil
       for (i, stage) in stages.enumerated() {
         stageInputIsStatic[i] = isStatic
         stageInputShapes[i] = x.shape
         if counter != nil, let layer = stage.layer {
-          countSynapses(stage, layer: layer, input: x, isStatic: isStatic, into: &counter!)
+          countSynapses(
+            stage, layer: layer, input: x, isStatic: isStatic, knownOnes: knownOnes,
+            into: &counter!)
         }
         switch stage.kind {
         case .flatten:
@@ -289,8 +294,10 @@ public final class DenseModel {
           x = x.reshaped(Array(x.shape.prefix(lead)) + [x.shape.dropFirst(lead).reduce(1, *)])
         case .avgPool(let pool):
           x = pool.forward(x)
+          knownOnes = nil
         case .maxPool(let pool):
           x = pool.forward(x)
+          knownOnes = nil
         case .conv, .linear:
           let synapses = stage.synapses!
           if stage.isReadout {
@@ -316,9 +323,12 @@ public final class DenseModel {
             x = neuron.forward(y)
           }
           if counter != nil, let n = stage.layer?.number {
-            let updates = x.count
-            counter!.addNeuronUpdates(updates, layer: n - 1)
-            counter!.addSpikes(Int((neuron.spikeRate * Double(updates)).rounded()), layer: n - 1)
+            knownOnes = x.binaryCount
+            counter!.addNeuronUpdates(x.count, layer: n - 1)
+            // Primitive mode spikes are fractions: count the nonzero ones.
+            let spikes =
+              knownOnes ?? x.withUnsafeBufferPointer { $0.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
+            counter!.addSpikes(spikes, layer: n - 1)
           }
         }
       }
