@@ -29,16 +29,18 @@ enum RowOps {
     return binaryCount(x, count: count).map { Double($0) / Double(count) }
   }
 
-  /// The number of ones when every value is exactly 0 or 1, else nil.
+  /// The number of ones when every value is exactly 0 or 1 (−0 counts as 0), else nil.
   ///
   /// One vectorized pass: for binary values the sum is the count of ones and
-  /// v² − v = 0; any other value (NaN included, subnormals too: v² − v = −v) makes Σ|v² − v|
-  /// nonzero or NaN. Lane sums stay below 2²⁴ (blocks of 32 768 values), so they are exact.
+  /// v² − v = 0; any other value (NaN included; subnormals too, as v² − v = −v) makes
+  /// Σ|v² − v| nonzero or NaN. |·| clears the sign bit. Lane sums stay below 2²⁴ (blocks of
+  /// 32 768 values), so they are exact.
   static func binaryCount(_ x: UnsafePointer<Float>, count: Int) -> Int? {
     var ones = 0
     var bad: Float = 0
     var i = 0
     let raw = UnsafeRawPointer(x)
+    let magnitude = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
     while count - i >= 8 {
       let end = i + Swift.min(32_768, (count - i) & ~7)
       var s = SIMD8<Float>(), e = SIMD8<Float>()
@@ -47,7 +49,8 @@ enum RowOps {
         let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
         s += v
         let d = v * v - v
-        e += pointwiseMax(d, -d)
+        e += unsafeBitCast(
+          unsafeBitCast(d, to: SIMD8<UInt32>.self) & magnitude, to: SIMD8<Float>.self)
         j += 8
       }
       ones += Int(s.sum())
@@ -62,22 +65,23 @@ enum RowOps {
     return bad == 0 ? ones : nil
   }
 
-  /// The number of nonzero values (one vectorized pass).
+  /// The number of nonzero values (−0 is zero; one vectorized pass on the bit patterns:
+  /// with a = |bits|, (a + 0x7FFFFFFF) >> 31 is 1 exactly when a ≠ 0).
   static func nonzeroCount(_ x: UnsafePointer<Float>, count: Int) -> Int {
     var n = 0
     var i = 0
     let raw = UnsafeRawPointer(x)
-    let zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
+    let magnitude = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
     while count - i >= 8 {
       let end = i + Swift.min(32_768, (count - i) & ~7)
-      var s = SIMD8<Float>()
+      var s = SIMD8<UInt32>()
       var j = i
       while j < end {
-        let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-        s += zero.replacing(with: one, where: v .!= zero)
+        let bits = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<UInt32>.self)
+        s &+= ((bits & magnitude) &+ magnitude) &>> 31
         j += 8
       }
-      n += Int(s.sum())
+      n += Int(s.wrappedSum())
       i = end
     }
     while i < count {
