@@ -10,7 +10,8 @@ struct BenchTrainCommand: Command {
       batches of the dataset in a fixed shuffled order, runs --warmup training batches, then \
       times --batches training batches (forward, backward and optimizer step) and as many \
       evaluation batches (forward only), --repeat times each, and reports the median \
-      samples per second. Peak resident memory is the process's high-water mark at the end \
+      samples per second, and the process CPU time per batch (all threads; on a shared \
+      machine the wall-clock rate depends on the load, which is printed too). Peak resident memory is the process's high-water mark at the end \
       (dataset included). With --synthetic the samples are uniform random pixels in the \
       dataset's shape (no data needed; firing rates, and so the spike kernels' share, differ \
       from real data).
@@ -136,16 +137,22 @@ struct BenchTrainCommand: Command {
     for b in 0..<warmup { try trainOnce(loaded[b % loaded.count]) }
     var trainRates: [Double] = []
     var inferRates: [Double] = []
+    var trainCPU: [Double] = []
+    var inferCPU: [Double] = []
+    let loadBefore = BenchTrainCommand.loadAverage()
     for _ in 0..<repeats {
       var samples = 0
       let watch = Stopwatch()
+      var cpu = CPUTime.processSeconds()
       for b in 0..<batches {
         let batch = loaded[(warmup + b) % loaded.count]
         try trainOnce(batch)
         samples += batch.count
       }
       trainRates.append(Double(samples) / watch.elapsedSeconds)
+      trainCPU.append((CPUTime.processSeconds() - cpu) / Double(batches))
       samples = 0
+      cpu = CPUTime.processSeconds()
       let evalWatch = Stopwatch()
       for b in 0..<batches {
         let batch = loaded[(warmup + b) % loaded.count]
@@ -156,7 +163,9 @@ struct BenchTrainCommand: Command {
         samples += batch.count
       }
       inferRates.append(Double(samples) / evalWatch.elapsedSeconds)
+      inferCPU.append((CPUTime.processSeconds() - cpu) / Double(batches))
     }
+    let loadAfter = BenchTrainCommand.loadAverage()
     func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
     let peak = Double(ResourceUsage.peakResidentBytes()) / 1_048_576
     if json {
@@ -169,6 +178,9 @@ struct BenchTrainCommand: Command {
         "infer_samples_per_second": JSONValue(median(inferRates)),
         "peak_rss_mb": JSONValue(peak),
         "train_runs": JSONValue(trainRates), "infer_runs": JSONValue(inferRates),
+        "train_cpu_seconds_per_batch": JSONValue(median(trainCPU)),
+        "infer_cpu_seconds_per_batch": JSONValue(median(inferCPU)),
+        "load_average": loadBefore.map { JSONValue([$0, loadAfter ?? $0]) } ?? .null,
       ])
       return
     }
@@ -183,7 +195,24 @@ struct BenchTrainCommand: Command {
     context.print(
       "infer  " + Format.grouped(Int(median(inferRates).rounded())) + " samples/s  (runs: "
         + inferRates.map { Format.grouped(Int($0.rounded())) }.joined(separator: ", ") + ")")
-    context.print("peak RSS " + Format.fixed(peak, digits: 0) + " MB")
+    context.print(
+      "CPU per batch: train " + Format.fixed(1000 * median(trainCPU), digits: 1) + " ms, infer "
+        + Format.fixed(1000 * median(inferCPU), digits: 1) + " ms (all threads)")
+    context.print(
+      "peak RSS " + Format.fixed(peak, digits: 0) + " MB"
+        + (loadBefore.map {
+          "; load average " + Format.fixed($0, digits: 2) + " before, "
+            + Format.fixed(loadAfter ?? $0, digits: 2) + " after"
+        } ?? ""))
+  }
+}
+
+extension BenchTrainCommand {
+  /// The one-minute load average (`/proc/loadavg`), or nil where there is none.
+  static func loadAverage() -> Double? {
+    guard let bytes = try? FileIO.read("/proc/loadavg") else { return nil }
+    let text = String(decoding: bytes, as: UTF8.self)
+    return text.split(separator: " ").first.flatMap { Double($0) }
   }
 }
 
