@@ -129,22 +129,14 @@ public final class BatchNorm: DenseLayer {
                       if training {
                         var s: Double = 0
                         for r in 0..<rows {
-                          let p = x.value + row(r)
-                          var rs: Float = 0
-                          for i in 0..<inner { rs += p[i] }
-                          s += Double(rs)
+                          s += Double(RowOps.sum(x.value + row(r), count: inner))
                         }
                         let mu = s / Double(n)
                         var q: Double = 0
                         let muF = Float(mu)
                         for r in 0..<rows {
-                          let p = x.value + row(r)
-                          var rq: Float = 0
-                          for i in 0..<inner {
-                            let d = p[i] - muF
-                            rq += d * d
-                          }
-                          q += Double(rq)
+                          q += Double(
+                            RowOps.squaredDeviations(x.value + row(r), count: inner, mean: muF))
                         }
                         mean = muF
                         variance = Float(q / Double(n))
@@ -218,12 +210,7 @@ public final class BatchNorm: DenseLayer {
                     var sumG: Double = 0, sumGX: Double = 0
                     for r in 0..<rows {
                       let o = row(r)
-                      let p = gy.value + o, h = xhat.value + o
-                      var a: Float = 0, bsum: Float = 0
-                      for i in 0..<inner {
-                        a += p[i]
-                        bsum += p[i] * h[i]
-                      }
+                      let (a, bsum) = RowOps.sumAndDot(gy.value + o, xhat.value + o, count: inner)
                       sumG += Double(a)
                       sumGX += Double(bsum)
                     }

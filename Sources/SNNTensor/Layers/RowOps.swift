@@ -130,4 +130,66 @@ enum RowOps {
       }
     }
   }
+
+  /// Σ p[i] in Float with eight lanes (lane sums added at the end), then a scalar tail.
+  @inline(__always)
+  static func sum(_ p: UnsafePointer<Float>, count: Int) -> Float {
+    let raw = UnsafeRawPointer(p)
+    var acc = SIMD8<Float>()
+    var i = 0
+    while count - i >= 8 {
+      acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+      i += 8
+    }
+    var s = acc.sum()
+    while i < count {
+      s += p[i]
+      i += 1
+    }
+    return s
+  }
+
+  /// Σ (p[i] − mean)², eight lanes then a scalar tail.
+  @inline(__always)
+  static func squaredDeviations(_ p: UnsafePointer<Float>, count: Int, mean: Float) -> Float {
+    let raw = UnsafeRawPointer(p)
+    let m = SIMD8<Float>(repeating: mean)
+    var acc = SIMD8<Float>()
+    var i = 0
+    while count - i >= 8 {
+      let d = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m
+      acc += d * d
+      i += 8
+    }
+    var s = acc.sum()
+    while i < count {
+      let d = p[i] - mean
+      s += d * d
+      i += 1
+    }
+    return s
+  }
+
+  /// (Σ p[i], Σ p[i]·q[i]), eight lanes then a scalar tail.
+  @inline(__always)
+  static func sumAndDot(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, count: Int) -> (
+    Float, Float
+  ) {
+    let rp = UnsafeRawPointer(p), rq = UnsafeRawPointer(q)
+    var a = SIMD8<Float>(), b = SIMD8<Float>()
+    var i = 0
+    while count - i >= 8 {
+      let x = rp.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+      a += x
+      b += x * rq.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+      i += 8
+    }
+    var s = a.sum(), d = b.sum()
+    while i < count {
+      s += p[i]
+      d += p[i] * q[i]
+      i += 1
+    }
+    return (s, d)
+  }
 }

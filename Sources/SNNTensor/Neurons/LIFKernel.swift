@@ -189,7 +189,18 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
           // buffer into a sum over t (each h value is read before it is overwritten).
           let out = staticInput ? sg : gi + base
           for j in 0..<width { sg[j] = Shape.derivative(hh[j] - vth, parameter) }
-          if hard {
+          if hard && !primitive {
+            // S[t] = Θ(H[t] − V_th) recomputed from H exactly as the forward pass decided it
+            // (the same Float comparison), which saves reading the spike tensor.
+            for j in 0..<width {
+              let hv = hh[j], gV = gvb[j]
+              let sv: S = hv >= vth ? 1 : 0
+              let gS = g[j] + reset * gV * (vr - hv)
+              let gH = gS * sg[j] + gV * (1 - sv)
+              out[j] = c * gH
+              gvb[j] = carry * gH
+            }
+          } else if hard {
             for j in 0..<width {
               let hv = hh[j], sv = ss[j], gV = gvb[j]
               let gS = g[j] + reset * gV * (vr - hv)
