@@ -13,8 +13,10 @@ extension DenseModel {
   ///   `outChannels` × the number of output positions each active input reaches (fewer at
   ///   the borders: exact, not k²);
   /// - any other input (e.g. average-pooled spikes): `macsPerStep` MACs per sample and step.
+  ///
+  /// `knownOnes` is the number of ones of `input` when the caller knows it is binary.
   func countSynapses(
-    _ stage: Stage, layer: ModelAnalysis.Layer, input: Tensor, isStatic: Bool,
+    _ stage: Stage, layer: ModelAnalysis.Layer, input: Tensor, isStatic: Bool, knownOnes: Int?,
     into counter: inout SynOpCounter
   ) {
     let steps = configuration.timeSteps
@@ -25,11 +27,12 @@ extension DenseModel {
     }
     switch layer.kind {
     case .linear:
-      if let ones = DenseModel.binaryCount(input) {
+      if let ones = knownOnes ?? input.binaryCount {
         counter.addAccumulates(ones * layer.output.elementCount, layer: index)
         return
       }
     case .conv(let kernel, let stride, let padding):
+      if knownOnes == 0 { return }
       let coverage = DenseModel.coverage(
         height: layer.input.height, width: layer.input.width, outHeight: layer.output.height,
         outWidth: layer.output.width, kernel: kernel, stride: stride, padding: padding)
@@ -39,29 +42,6 @@ extension DenseModel {
       }
     }
     counter.addMultiplyAccumulates(layer.macsPerStep * steps * batchSize, layer: index)
-  }
-
-  /// The number of ones when every value of `x` is exactly 0 or 1, else nil.
-  static func binaryCount(_ x: Tensor) -> Int? {
-    x.withUnsafeBufferPointer { v -> Int? in
-      var ones = 0
-      var i = 0
-      let n = v.count
-      while i < n {
-        let end = min(i + 4096, n)
-        var blockOnes = 0
-        var bad = false
-        for j in i..<end {
-          let value = v[j]
-          bad = bad || (value != 0 && value != 1)
-          blockOnes &+= value == 1 ? 1 : 0
-        }
-        if bad { return nil }
-        ones += blockOnes
-        i = end
-      }
-      return ones
-    }
   }
 
   /// For each input position (y, x) of a convolution, the number of output positions whose
