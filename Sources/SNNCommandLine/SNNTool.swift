@@ -11,6 +11,7 @@ public enum SNNTool {
       .command(SimulateCommand.self),
       .command(TrainCommand.self),
       .command(EvaluateCommand.self),
+      .command(EnergyCommand.self),
       .group(name: "bench", abstract: "Measure speed and memory (prints figures).", children: benchCommands),
       .command(VersionCommand.self),
       DataCommands.node,
