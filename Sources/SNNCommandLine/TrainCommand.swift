@@ -516,6 +516,7 @@ struct TrainCommand: Command {
       }
       lines.append(line)
     }
+    if let energy = s.energyReport { lines.append(energy.summaryLine) }
     lines.append(
       Format.grouped(s.parameterCount) + " parameters, "
         + Format.compact(Double(s.analysis.macsPerStep))

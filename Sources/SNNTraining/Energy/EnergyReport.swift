@@ -130,3 +130,54 @@ public struct EnergyReport: Sendable {
     ])
   }
 }
+
+extension EnergyReport {
+  /// Energy in picojoules as text with a readable unit (pJ, nJ, µJ or mJ).
+  public static func formatEnergy(_ picojoules: Double) -> String {
+    func fixed(_ x: Double) -> String {
+      let scaled = (x * 100).rounded() / 100
+      var s = String(scaled)
+      if let dot = s.firstIndex(of: ".") {
+        let decimals = s.distance(from: dot, to: s.endIndex) - 1
+        if decimals < 2 { s += String(repeating: "0", count: 2 - decimals) }
+      }
+      return s
+    }
+    switch picojoules {
+    case 1e9...: return fixed(picojoules / 1e9) + " mJ"
+    case 1e6...: return fixed(picojoules / 1e6) + " µJ"
+    case 1e3...: return fixed(picojoules / 1e3) + " nJ"
+    default: return fixed(picojoules) + " pJ"
+    }
+  }
+
+  /// SNN energy over the ANN baseline's.
+  public var energyRatio: Double {
+    annEnergyPicojoulesPerSample > 0 ? energyPicojoulesPerSample / annEnergyPicojoulesPerSample : 0
+  }
+
+  /// One line for run summaries: the energy per sample, the ANN baseline and the table.
+  public var summaryLine: String {
+    "energy " + EnergyReport.formatEnergy(energyPicojoulesPerSample) + " per sample ("
+      + model.table.name + "; ANN " + EnergyReport.formatEnergy(annEnergyPicojoulesPerSample)
+      + ", ratio " + EnergyReport.fixed3(energyRatio) + "; see snn energy --per-layer)"
+  }
+
+  static func fixed3(_ x: Double) -> String {
+    let scaled = (x * 1000).rounded() / 1000
+    return String(scaled)
+  }
+}
+
+extension MetricsAccumulator {
+  /// The energy report of this pass (its counted operations over its samples), or nil when
+  /// the method counts nothing.
+  public func energyReport(
+    analysis: ModelAnalysis, timeSteps: Int, model: EnergyModel = EnergyModel()
+  ) -> EnergyReport? {
+    guard let operations, sampleCount > 0 else { return nil }
+    return EnergyReport(
+      counter: operations, samples: sampleCount, analysis: analysis, timeSteps: timeSteps,
+      model: model)
+  }
+}
