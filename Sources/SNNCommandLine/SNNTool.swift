@@ -27,6 +27,7 @@ public enum SNNTool {
       .command(BenchGEMMCommand.self),
       .command(BenchConvCommand.self),
       .command(BenchTrainCommand.self),
+      .command(BenchCountingCommand.self),
     ]
   }
 

@@ -108,3 +108,35 @@ import Testing
     #expect(c.multiplyAccumulates[1] == 0)
   }
 }
+
+/// The eight-lane counting passes against plain loops.
+@Suite struct CoverageCountTests {
+  @Test(arguments: [7, 36, 144, 787])
+  func vectorPassesMatchPlainLoops(plane: Int) {
+    var rng = Xoshiro256StarStar(seed: UInt64(plane))
+    let coverage = (0..<plane).map { _ in rng.nextIndex(below: 26) }
+    let planes = 5
+    let spikes = (0..<(plane * planes)).map { _ in Float(rng.nextUnitDouble() < 0.2 ? 1 : 0) }
+    let pooled = (0..<(plane * planes)).map { _ in Float(rng.nextIndex(below: 10)) / 9 }
+    var expectedBinary = 0, expectedPooled = 0
+    for i in spikes.indices {
+      expectedBinary += spikes[i] == 1 ? coverage[i % plane] : 0
+      expectedPooled += Int((pooled[i] * 9).rounded()) * coverage[i % plane]
+    }
+    let s = Tensor(shape: [planes, plane], scalars: spikes)
+    #expect(DenseModel.binaryCoverageCount(s, coverage: coverage) == expectedBinary)
+    let p = Tensor(shape: [planes, plane], scalars: pooled)
+    #expect(DenseModel.pooledCoverageCount(p, coverage: coverage, window: 9) == expectedPooled)
+    // A value that is not a spike (or not a whole number of spikes) anywhere: nil.
+    for position in [0, plane * planes - 1, (plane * planes) / 2] {
+      var bad = spikes
+      bad[position] = 0.5
+      #expect(DenseModel.binaryCoverageCount(Tensor(shape: [planes, plane], scalars: bad), coverage: coverage) == nil)
+      var badPooled = pooled
+      badPooled[position] = 0.3
+      #expect(
+        DenseModel.pooledCoverageCount(Tensor(shape: [planes, plane], scalars: badPooled), coverage: coverage, window: 9)
+          == nil)
+    }
+  }
+}
