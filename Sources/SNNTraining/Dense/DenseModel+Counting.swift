@@ -12,12 +12,16 @@ extension DenseModel {
   ///   of active inputs × `outFeatures` for a linear layer, and for a convolution
   ///   `outChannels` × the number of output positions each active input reaches (fewer at
   ///   the borders: exact, not k²);
-  /// - any other input (e.g. average-pooled spikes): `macsPerStep` MACs per sample and step.
+  /// - average-pooled spikes (pools of total size k since the last neurons): the spikes
+  ///   routed through the pool — a pooled value v stands for v·k² spikes of its window, each
+  ///   reaching the pooled position's targets — exactly what an event engine that folds
+  ///   the pool into the synapses delivers (`EventModel`);
+  /// - any other input: `macsPerStep` MACs per sample and step.
   ///
   /// `knownOnes` is the number of ones of `input` when the caller knows it is binary.
   func countSynapses(
     _ stage: Stage, layer: ModelAnalysis.Layer, input: Tensor, isStatic: Bool, knownOnes: Int?,
-    into counter: inout SynOpCounter
+    poolFactor: Int = 1, into counter: inout SynOpCounter
   ) {
     let steps = configuration.timeSteps
     let index = layer.number - 1
@@ -27,7 +31,7 @@ extension DenseModel {
     }
     switch layer.kind {
     case .linear:
-      if let ones = knownOnes ?? input.binaryCount {
+      if poolFactor == 1, let ones = knownOnes ?? input.binaryCount {
         counter.addAccumulates(ones * layer.output.elementCount, layer: index)
         return
       }
@@ -36,12 +40,45 @@ extension DenseModel {
       let coverage = DenseModel.coverage(
         height: layer.input.height, width: layer.input.width, outHeight: layer.output.height,
         outWidth: layer.output.width, kernel: kernel, stride: stride, padding: padding)
-      if let reached = DenseModel.binaryCoverageCount(input, coverage: coverage) {
+      if poolFactor == 1, let reached = DenseModel.binaryCoverageCount(input, coverage: coverage) {
+        counter.addAccumulates(reached * layer.output.channels, layer: index)
+        return
+      }
+      if poolFactor > 1,
+        let reached = DenseModel.pooledCoverageCount(input, coverage: coverage, window: poolFactor * poolFactor)
+      {
         counter.addAccumulates(reached * layer.output.channels, layer: index)
         return
       }
     }
+    if poolFactor > 1, case .linear = layer.kind,
+      let spikes = DenseModel.pooledCoverageCount(input, coverage: [1], window: poolFactor * poolFactor)
+    {
+      counter.addAccumulates(spikes * layer.output.elementCount, layer: index)
+      return
+    }
     counter.addMultiplyAccumulates(layer.macsPerStep * steps * batchSize, layer: index)
+  }
+
+  /// Σ n(p)·coverage(p) over positions p, where n = v·window is the number of spikes a
+  /// pooled value v stands for; nil unless every v·window is a non-negative integer (within
+  /// rounding). `coverage` repeats over the planes of `x`.
+  static func pooledCoverageCount(_ x: Tensor, coverage: [Int], window: Int) -> Int? {
+    let plane = coverage.count
+    let w = Float(window)
+    return x.withUnsafeBufferPointer { v -> Int? in
+      var total = 0
+      var p = 0
+      for i in 0..<v.count {
+        let n = v[i] * w
+        let rounded = n.rounded()
+        guard rounded >= 0, abs(n - rounded) <= 1e-3 else { return nil }
+        total += Int(rounded) * coverage[p]
+        p += 1
+        if p == plane { p = 0 }
+      }
+      return total
+    }
   }
 
   /// For each input position (y, x) of a convolution, the number of output positions whose

@@ -280,13 +280,16 @@ public final class DenseModel {
       // The number of ones of x when x is known to be binary (a neuron layer's output,
       // perhaps flattened), so that counting passes over each spike tensor once.
       var knownOnes: Int? = nil
+      // The product of the average pools since the last neurons: their output is spikes
+      // averaged over k×k windows, counted as the spikes routed through the pool.
+      var poolFactor = 1
       for (i, stage) in stages.enumerated() {
         stageInputIsStatic[i] = isStatic
         stageInputShapes[i] = x.shape
         if counter != nil, let layer = stage.layer {
           countSynapses(
             stage, layer: layer, input: x, isStatic: isStatic, knownOnes: knownOnes,
-            into: &counter!)
+            poolFactor: poolFactor, into: &counter!)
         }
         switch stage.kind {
         case .flatten:
@@ -295,10 +298,12 @@ public final class DenseModel {
         case .avgPool(let pool):
           x = pool.forward(x)
           knownOnes = nil
+          poolFactor *= pool.kernelSize
         case .maxPool(let pool):
           x = pool.forward(x)
           knownOnes = nil
         case .conv, .linear:
+          poolFactor = 1
           let synapses = stage.synapses!
           if stage.isReadout {
             if isStatic {
