@@ -60,6 +60,9 @@ let package = Package(
     .executableTarget(
       name: "nmnist-inspect", dependencies: ["SNN"], path: "Examples/nmnist-inspect",
       exclude: ["README.md"]),
+    .executableTarget(
+      name: "mnist-train", dependencies: ["SNN"], path: "Examples/mnist-train",
+      exclude: ["README.md"]),
 
     // libFuzzer harness for the data readers: a placeholder executable unless built with
     // -DSNN_FUZZ and -sanitize=fuzzer (Docs/Datasets.md, "Fuzzing").

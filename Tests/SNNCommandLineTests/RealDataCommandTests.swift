@@ -1,4 +1,5 @@
 import SNN
+import Synchronization
 import Testing
 
 @testable import SNNCommandLine
@@ -19,7 +20,7 @@ import Testing
       standardOutput: out, standardError: err,
       environment: ["SNN_DATA": String(cString: getenv("SNN_DATA"))],
       standardErrorIsTerminal: false)
-    let code = SNNTool.run(args, context: context)
+    let code = commandLock.withLock { _ in SNNTool.run(args, context: context) }
     return (code, out.text, err.text)
   }
 
@@ -58,9 +59,9 @@ import Testing
     ])
     #expect(r.code == 0, "\(r.err)")
     let summary = try JSONValue.parse(r.out)
-    let history = summary["history"]!.arrayValue!
-    #expect(history[0]["train_samples"]?.intValue == 1000)
-    #expect(history[0]["test_samples"]?.intValue == 100)
+    let first = try #require(summary["history"]?.arrayValue?.first)
+    #expect(first["train_samples"]?.intValue == 1000)
+    #expect(first["test_samples"]?.intValue == 100)
     #expect(summary["test_accuracy"]!.doubleValue! > 0.5, "\(summary["test_accuracy"]!)")
   }
 }

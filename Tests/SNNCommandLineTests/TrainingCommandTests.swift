@@ -19,7 +19,7 @@ import Testing
     let err = StringSink()
     let context = CommandContext(
       standardOutput: out, standardError: err, environment: [:], standardErrorIsTerminal: false)
-    let code = SNNTool.run(args, context: context)
+    let code = commandLock.withLock { _ in SNNTool.run(args, context: context) }
     return (code, out.text, err.text)
   }
 
