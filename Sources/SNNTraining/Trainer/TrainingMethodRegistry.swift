@@ -61,5 +61,6 @@ extension TrainingMethodRegistry {
   public static let builtInMethods: [TrainingMethodDescriptor] = [
     BPTTMethod.descriptor,
     LSGMethod.descriptor,
+    RateMethod.descriptor,
   ]
 }
