@@ -62,5 +62,7 @@ extension TrainingMethodRegistry {
     BPTTMethod.descriptor,
     LSGMethod.descriptor,
     RateMethod.descriptor,
+    OnlineMethods.ndotDescriptor,
+    OnlineMethods.otttDescriptor,
   ]
 }
