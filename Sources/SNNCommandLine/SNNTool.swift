@@ -25,6 +25,7 @@ public enum SNNTool {
       .command(BenchScalingCommand.self),
       .command(BenchGEMMCommand.self),
       .command(BenchConvCommand.self),
+      .command(BenchTrainCommand.self),
     ]
   }
 

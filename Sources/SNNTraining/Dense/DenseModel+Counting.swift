@@ -12,10 +12,16 @@ extension DenseModel {
   ///   of active inputs × `outFeatures` for a linear layer, and for a convolution
   ///   `outChannels` × the number of output positions each active input reaches (fewer at
   ///   the borders: exact, not k²);
-  /// - any other input (e.g. average-pooled spikes): `macsPerStep` MACs per sample and step.
+  /// - average-pooled spikes (pools of total size k since the last neurons): the spikes
+  ///   routed through the pool — a pooled value v stands for v·k² spikes of its window, each
+  ///   reaching the pooled position's targets — exactly what an event engine that folds
+  ///   the pool into the synapses delivers (`EventModel`);
+  /// - any other input: `macsPerStep` MACs per sample and step.
+  ///
+  /// `knownOnes` is the number of ones of `input` when the caller knows it is binary.
   func countSynapses(
-    _ stage: Stage, layer: ModelAnalysis.Layer, input: Tensor, isStatic: Bool,
-    into counter: inout SynOpCounter
+    _ stage: Stage, layer: ModelAnalysis.Layer, input: Tensor, isStatic: Bool, knownOnes: Int?,
+    poolFactor: Int = 1, into counter: inout SynOpCounter
   ) {
     let steps = configuration.timeSteps
     let index = layer.number - 1
@@ -25,42 +31,53 @@ extension DenseModel {
     }
     switch layer.kind {
     case .linear:
-      if let ones = DenseModel.binaryCount(input) {
+      if poolFactor == 1, let ones = knownOnes ?? input.binaryCount {
         counter.addAccumulates(ones * layer.output.elementCount, layer: index)
         return
       }
     case .conv(let kernel, let stride, let padding):
+      if knownOnes == 0 { return }
       let coverage = DenseModel.coverage(
         height: layer.input.height, width: layer.input.width, outHeight: layer.output.height,
         outWidth: layer.output.width, kernel: kernel, stride: stride, padding: padding)
-      if let reached = DenseModel.binaryCoverageCount(input, coverage: coverage) {
+      if poolFactor == 1, let reached = DenseModel.binaryCoverageCount(input, coverage: coverage) {
+        counter.addAccumulates(reached * layer.output.channels, layer: index)
+        return
+      }
+      if poolFactor > 1,
+        let reached = DenseModel.pooledCoverageCount(input, coverage: coverage, window: poolFactor * poolFactor)
+      {
         counter.addAccumulates(reached * layer.output.channels, layer: index)
         return
       }
     }
+    if poolFactor > 1, case .linear = layer.kind,
+      let spikes = DenseModel.pooledCoverageCount(input, coverage: [1], window: poolFactor * poolFactor)
+    {
+      counter.addAccumulates(spikes * layer.output.elementCount, layer: index)
+      return
+    }
     counter.addMultiplyAccumulates(layer.macsPerStep * steps * batchSize, layer: index)
   }
 
-  /// The number of ones when every value of `x` is exactly 0 or 1, else nil.
-  static func binaryCount(_ x: Tensor) -> Int? {
-    x.withUnsafeBufferPointer { v -> Int? in
-      var ones = 0
-      var i = 0
-      let n = v.count
-      while i < n {
-        let end = min(i + 4096, n)
-        var blockOnes = 0
-        var bad = false
-        for j in i..<end {
-          let value = v[j]
-          bad = bad || (value != 0 && value != 1)
-          blockOnes &+= value == 1 ? 1 : 0
-        }
-        if bad { return nil }
-        ones += blockOnes
-        i = end
+  /// Σ n(p)·coverage(p) over positions p, where n = v·window is the number of spikes a
+  /// pooled value v stands for; nil unless every v·window is a non-negative integer (within
+  /// rounding). `coverage` repeats over the planes of `x`.
+  static func pooledCoverageCount(_ x: Tensor, coverage: [Int], window: Int) -> Int? {
+    let plane = coverage.count
+    let w = Float(window)
+    return x.withUnsafeBufferPointer { v -> Int? in
+      var total = 0
+      var p = 0
+      for i in 0..<v.count {
+        let n = v[i] * w
+        let rounded = n.rounded()
+        guard rounded >= 0, abs(n - rounded) <= 1e-3 else { return nil }
+        total += Int(rounded) * coverage[p]
+        p += 1
+        if p == plane { p = 0 }
       }
-      return ones
+      return total
     }
   }
 

@@ -278,11 +278,19 @@ public final class DenseModel {
       configuration.countsOperations ? SynOpCounter(layerNames: analysis.layers.map(\.name)) : nil
     let logits = withBoundParameters { () -> Tensor in
       var logits = Tensor(shape: [0])
+      // The number of ones of x when x is known to be binary (a neuron layer's output,
+      // perhaps flattened), so that counting passes over each spike tensor once.
+      var knownOnes: Int? = nil
+      // The product of the average pools since the last neurons: their output is spikes
+      // averaged over k×k windows, counted as the spikes routed through the pool.
+      var poolFactor = 1
       for (i, stage) in stages.enumerated() {
         stageInputIsStatic[i] = isStatic
         stageInputShapes[i] = x.shape
         if counter != nil, let layer = stage.layer {
-          countSynapses(stage, layer: layer, input: x, isStatic: isStatic, into: &counter!)
+          countSynapses(
+            stage, layer: layer, input: x, isStatic: isStatic, knownOnes: knownOnes,
+            poolFactor: poolFactor, into: &counter!)
         }
         switch stage.kind {
         case .flatten:
@@ -290,9 +298,13 @@ public final class DenseModel {
           x = x.reshaped(Array(x.shape.prefix(lead)) + [x.shape.dropFirst(lead).reduce(1, *)])
         case .avgPool(let pool):
           x = pool.forward(x)
+          knownOnes = nil
+          poolFactor *= pool.kernelSize
         case .maxPool(let pool):
           x = pool.forward(x)
+          knownOnes = nil
         case .conv, .linear:
+          poolFactor = 1
           let synapses = stage.synapses!
           if stage.isReadout {
             if isStatic {
@@ -317,9 +329,12 @@ public final class DenseModel {
             x = neuron.forward(y)
           }
           if counter != nil, let n = stage.layer?.number {
-            let updates = x.count
-            counter!.addNeuronUpdates(updates, layer: n - 1)
-            counter!.addSpikes(Int((neuron.spikeRate * Double(updates)).rounded()), layer: n - 1)
+            knownOnes = x.binaryCount
+            counter!.addNeuronUpdates(x.count, layer: n - 1)
+            // Primitive mode spikes are fractions: count the nonzero ones.
+            let spikes =
+              knownOnes ?? x.withUnsafeBufferPointer { $0.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
+            counter!.addSpikes(spikes, layer: n - 1)
           }
         }
       }
@@ -365,28 +380,39 @@ public final class DenseModel {
     let steps = configuration.timeSteps
     withBoundParameters {
       var g = gradLogits
+      // True while g is `[B, …]` and stands for the same ∂L/∂x at every step (below the
+      // time-averaged readout): the neurons take it as is, without T copies.
+      var constantOverTime = false
       for i in stride(from: stages.count - 1, through: firstWeightedStage, by: -1) {
         let stage = stages[i]
-        let isStatic = stageInputIsStatic[i]
         switch stage.kind {
         case .flatten:
-          g = g.reshaped(stageInputShapes[i])
+          let shape = stageInputShapes[i]
+          g = g.reshaped(constantOverTime ? Array(shape.dropFirst()) : shape)
         case .avgPool(let pool):
+          if constantOverTime { g = broadcastOverTime(g, steps: steps) }
+          constantOverTime = false
           g = pool.backward(g)
         case .maxPool(let pool):
+          if constantOverTime { g = broadcastOverTime(g, steps: steps) }
+          constantOverTime = false
           g = pool.backward(g)
         case .conv, .linear:
           let synapses = stage.synapses!
           if stage.isReadout {
+            // z = W·mean_t(s) + b: ∂L/∂s[t] = Wᵀ·∂L/∂z / T at every step.
             let gm = synapses.backward(g)
             if i == firstWeightedStage { return }
-            g = isStatic ? gm : broadcastOverTime(gm, steps: steps)
+            g = stageInputIsStatic[i] ? gm : gm * (1 / Float(steps))
+            constantOverTime = !stageInputIsStatic[i]
             continue
           }
-          g = stage.neuron!.backward(g)
+          let neuron = stage.neuron!
+          g = constantOverTime ? neuron.backward(timeConstantGradient: g) : neuron.backward(g)
+          constantOverTime = false
           if let norm = stage.norm {
             g =
-              isStatic
+              stageInputIsStatic[i]
               ? norm.backward(g.reshaped([1] + g.shape)).reshaped(g.shape) : norm.backward(g)
           }
           g = synapses.backward(g)
@@ -395,16 +421,13 @@ public final class DenseModel {
     }
   }
 
-  /// `[T, B, N]` with every step equal to `g / T` (the readout's mean over time).
+  /// `[T, …]`: `g` (`[…]`) repeated at every step.
   private func broadcastOverTime(_ g: Tensor, steps: Int) -> Tensor {
     let n = g.count
     readoutGradient.prepare(shape: [steps] + g.shape)
-    let scale = 1 / Float(steps)
     g.withUnsafeBufferPointer { src in
       readoutGradient.withUnsafeMutableBufferPointer { dst in
-        let d = dst.baseAddress!, s = src.baseAddress!
-        for i in 0..<n { d[i] = s[i] * scale }
-        for t in 1..<max(steps, 1) { (d + t * n).update(from: d, count: n) }
+        for t in 0..<steps { (dst.baseAddress! + t * n).update(from: src.baseAddress!, count: n) }
       }
     }
     return readoutGradient
