@@ -55,6 +55,9 @@ let package = Package(
       name: "dense-lif", dependencies: ["SNN"], path: "Examples/dense-lif", exclude: ["README.md"],
       swiftSettings: numericFlags),
     .executableTarget(
+      name: "rate-train", dependencies: ["SNN"], path: "Examples/rate-train",
+      exclude: ["README.md"]),
+    .executableTarget(
       name: "nmnist-inspect", dependencies: ["SNN"], path: "Examples/nmnist-inspect",
       exclude: ["README.md"]),
 

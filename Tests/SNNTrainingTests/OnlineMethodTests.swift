@@ -140,8 +140,7 @@ import Testing
     let plain: [(name: String, value: JSONValue)] = [
       ("weight-standardization", "none"), ("spike-scale", 1.0), ("loss-alpha", 0.0),
     ]
-    for (trace, schedule) in [(PresynapticTraceRule.paper, "online"), (.constant, "accumulate")]
-    {
+    for (trace, schedule) in [(PresynapticTraceRule.paper, "online"), (.constant, "accumulate")] {
       let m = try make(
         "ndot", trace: trace, steps: 1, options: plain + [("update-schedule", JSONValue(schedule))]
       )
@@ -333,5 +332,21 @@ import Testing
     _ = try m.trainBatch(batch, context: context(0))
     #expect(m.optimizer.stepCount == 1)
     #expect(!m.exportState().isBitIdentical(to: before))
+  }
+
+  /// Evaluation uses Ŵ of the current W and g: after training (the last optimizer step
+  /// included) and after a checkpoint restore into a fresh method, both schedules.
+  @Test(arguments: ["accumulate", "online"])
+  func evaluationAfterTrainingAndRestore(schedule: String) throws {
+    let options: [(name: String, value: JSONValue)] = [("update-schedule", JSONValue(schedule))]
+    let m = try make("ndot", trace: .paper, steps: 3, options: options)
+    let batch = MethodTestSupport.batch(count: 12, input: Self.input, classes: 4, seed: 34)
+    for k in 0..<2 { _ = try m.trainBatch(batch, context: context(k)) }
+    let evaluation = EvaluationContext(batchIndex: 0, random: Xoshiro256StarStar(seed: 1))
+    let trained = try m.evaluateBatch(batch, context: evaluation)
+    let restored = try make("ndot", trace: .paper, steps: 3, options: options)
+    try restored.restoreState(m.exportState())
+    let again = try restored.evaluateBatch(batch, context: evaluation)
+    #expect(again.lossSum == trained.lossSum && again.correctCount == trained.correctCount)
   }
 }

@@ -11,28 +11,62 @@ extension DenseModel {
   /// The index of the readout stage.
   var readoutStageIndex: Int { stages.lastIndex { $0.isReadout }! }
 
+  /// The product of the kernel sizes of the average pools between the previous weighted
+  /// stage and stage `index` (1 when there are none): the `poolFactor` of
+  /// ``countSynapses(_:layer:input:isStatic:knownOnes:poolFactor:into:)``.
+  func poolFactor(beforeStage index: Int) -> Int {
+    var factor = 1
+    var i = index - 1
+    while i >= 0 {
+      switch stages[i].kind {
+      case .conv, .linear: return factor
+      case .avgPool(let pool): factor *= pool.kernelSize
+      case .maxPool, .flatten: break
+      }
+      i -= 1
+    }
+    return factor
+  }
+
   /// Adds the synaptic work of `layer` on `input` to `counter`, for an input that stands for
-  /// `steps` time steps of `batch` samples: a static image (`isStatic`) or any analog input
-  /// counts `macsPerStep·batch·steps` MACs; a binary input counts one accumulate per active
-  /// input and target (as ``countSynapses(_:layer:input:isStatic:into:)``, of which this is
-  /// the per-step form).
+  /// `steps` time steps of `batch` samples, with the conventions of
+  /// ``countSynapses(_:layer:input:isStatic:knownOnes:poolFactor:into:)`` (of which this is
+  /// the per-step form): a static image counts `macsPerStep·batch·steps` MACs; binary spikes
+  /// one accumulate per active input and target; average-pooled spikes (`poolFactor` > 1)
+  /// the spikes routed through the pool; any other analog input `macsPerStep` MACs per
+  /// sample and step.
   func countSynapticWork(
     layer: ModelAnalysis.Layer, input: Tensor, isStatic: Bool, steps: Int, batch: Int,
-    into counter: inout SynOpCounter
+    poolFactor: Int = 1, into counter: inout SynOpCounter
   ) {
     let index = layer.number - 1
     if !isStatic {
       switch layer.kind {
       case .linear:
-        if let ones = DenseModel.binaryCount(input) {
+        if poolFactor == 1, let ones = input.binaryCount {
           counter.addAccumulates(ones * layer.output.elementCount, layer: index)
+          return
+        }
+        if poolFactor > 1,
+          let spikes = DenseModel.pooledCoverageCount(
+            input, coverage: [1], window: poolFactor * poolFactor)
+        {
+          counter.addAccumulates(spikes * layer.output.elementCount, layer: index)
           return
         }
       case .conv(let kernel, let stride, let padding):
         let coverage = DenseModel.coverage(
           height: layer.input.height, width: layer.input.width, outHeight: layer.output.height,
           outWidth: layer.output.width, kernel: kernel, stride: stride, padding: padding)
-        if let reached = DenseModel.binaryCoverageCount(input, coverage: coverage) {
+        if poolFactor == 1, let reached = DenseModel.binaryCoverageCount(input, coverage: coverage)
+        {
+          counter.addAccumulates(reached * layer.output.channels, layer: index)
+          return
+        }
+        if poolFactor > 1,
+          let reached = DenseModel.pooledCoverageCount(
+            input, coverage: coverage, window: poolFactor * poolFactor)
+        {
           counter.addAccumulates(reached * layer.output.channels, layer: index)
           return
         }

@@ -203,10 +203,10 @@ public final class OnlineTrainingMethod: DenseTrainingMethod {
     model.isTraining = training
     defer { model.isTraining = true }
     for layer in layers { layer.reset(batch: b, kernel: kernel, training: training) }
-    if training {
-      model.parameters.zeroGradients()
-      standardizeAll()
-    }
+    if training { model.parameters.zeroGradients() }
+    // Ŵ from the current W and g, in evaluation too: the cached Ŵ predates the last
+    // optimizer step, and is empty after a checkpoint was restored.
+    standardizeAll()
     var counter =
       model.configuration.countsOperations
       ? SynOpCounter(layerNames: model.analysis.layers.map(\.name)) : nil
@@ -344,7 +344,8 @@ public final class OnlineTrainingMethod: DenseTrainingMethod {
       let synapses = stage.synapses!
       if counter != nil {
         model.countSynapticWork(
-          layer: stage.layer!, input: x, isStatic: isStatic, steps: 1, batch: b, into: &counter!)
+          layer: stage.layer!, input: x, isStatic: isStatic, steps: 1, batch: b,
+          poolFactor: model.poolFactor(beforeStage: i), into: &counter!)
       }
       if stage.isReadout {
         record.output = synapses.forward(x)

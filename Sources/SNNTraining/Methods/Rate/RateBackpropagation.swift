@@ -233,7 +233,8 @@ public final class RateBackpropagationMethod: DenseTrainingMethod {
         let state = layers[slot]
         if counter != nil {
           model.countSynapticWork(
-            layer: layer, input: x, isStatic: isStatic, steps: 1, batch: b, into: &counter!)
+            layer: layer, input: x, isStatic: isStatic, steps: 1, batch: b,
+            poolFactor: model.poolFactor(beforeStage: i), into: &counter!)
         }
         if isStatic && t > 0 {
           // A static image gives the first layer the same current (and BN statistics) at
@@ -287,6 +288,7 @@ public final class RateBackpropagationMethod: DenseTrainingMethod {
       if counter != nil {
         model.countSynapticWork(
           layer: layer, input: x, isStatic: isStatic, steps: isStatic ? steps : 1, batch: b,
+          poolFactor: model.poolFactor(beforeStage: i),
           into: &counter!)
       }
       let c = stage.synapses!.forward(x)
