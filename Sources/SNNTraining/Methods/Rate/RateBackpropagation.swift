@@ -297,7 +297,8 @@ public final class RateBackpropagationMethod: DenseTrainingMethod {
       state.prepareCurrent(
         c, norm: stage.norm, rows: isStatic ? b : steps * b, training: training, perStep: false)
       var spikes = Tensor(shape: [steps, b] + stage.sampleOutputShape)
-      state.run(steps: steps, staticCurrent: isStatic, kernel: kernel, training: training, into: &spikes)
+      state.run(
+        steps: steps, staticCurrent: isStatic, kernel: kernel, training: training, into: &spikes)
       x = spikes
       isStatic = false
     }
@@ -549,7 +550,8 @@ final class RateLayerState {
   private func withStateBuffers(
     training: Bool,
     _ body: (
-      UncheckedSendable<UnsafeMutablePointer<Float>>, UncheckedSendable<UnsafeMutablePointer<Float>>,
+      UncheckedSendable<UnsafeMutablePointer<Float>>,
+      UncheckedSendable<UnsafeMutablePointer<Float>>,
       UncheckedSendable<UnsafeMutablePointer<Float>>,
       UncheckedSendable<UnsafeMutablePointer<Float>>?,
       UncheckedSendable<UnsafeMutablePointer<Float>>?
