@@ -58,6 +58,9 @@ let package = Package(
       name: "energy-count", dependencies: ["SNN"], path: "Examples/energy-count",
       exclude: ["README.md"]),
     .executableTarget(
+      name: "rate-train", dependencies: ["SNN"], path: "Examples/rate-train",
+      exclude: ["README.md"]),
+    .executableTarget(
       name: "nmnist-inspect", dependencies: ["SNN"], path: "Examples/nmnist-inspect",
       exclude: ["README.md"]),
     .executableTarget(
