@@ -74,29 +74,25 @@ public final class TrainingDatasetCatalog: Sendable {
     return entry
   }
 
-  /// MNIST, Fashion-MNIST and N-MNIST. Their readers belong to `SNNDatasets`; until they
-  /// are connected here, loading fails with an error that says so.
+  /// MNIST, Fashion-MNIST and N-MNIST, read by `SNNDatasets` (``TrainingDatasetLoaders``).
   public static let builtIn: [TrainingDatasetEntry] = [
     TrainingDatasetEntry(
       name: "mnist", summary: "MNIST handwritten digits, 1×28×28, 10 classes",
       feature: FeatureShape(channels: 1, height: 28, width: 28), classCount: 10,
-      load: { _, _ in throw notConnected("mnist") }),
+      load: { split, request in
+        try TrainingDatasetLoaders.images(.mnist, split: split, root: request.dataRoot)
+      }),
     TrainingDatasetEntry(
       name: "fashion-mnist", summary: "Fashion-MNIST, 1×28×28, 10 classes",
       feature: FeatureShape(channels: 1, height: 28, width: 28), classCount: 10,
-      load: { _, _ in throw notConnected("fashion-mnist") }),
+      load: { split, request in
+        try TrainingDatasetLoaders.images(.fashionMNIST, split: split, root: request.dataRoot)
+      }),
     TrainingDatasetEntry(
       name: "nmnist", summary: "N-MNIST events binned into T frames, 2×34×34, 10 classes",
       feature: FeatureShape(channels: 2, height: 34, width: 34), classCount: 10,
-      load: { _, _ in throw notConnected("nmnist") }),
+      load: { split, request in try TrainingDatasetLoaders.nmnist(split: split, request: request) }),
   ]
-
-  private static func notConnected(_ name: String) -> ConfigurationError {
-    .invalid(
-      field: "--dataset", value: name,
-      expected: "a dataset whose reader is connected in this build (the SNNDatasets readers "
-        + "are not connected to the training commands yet)")
-  }
 }
 
 /// The data folder: `--data`, else `SNN_DATA`, else `~/.snn/data`.

@@ -6,8 +6,7 @@ extension SRMSimulator {
   /// (``setOutputGradients(_:)``). Weight gradients are added to the accumulators; every
   /// spike's D is left in its ``SpikeRecord/gradient``.
   public func backward(options: BackwardOptions = BackwardOptions()) {
-    let net = network
-    let T = net.timeSteps
+    let T = network.timeSteps
     let L = layers.count
     // Gradient events of this sample start from zero.
     for l in 1..<max(L, 1) {
@@ -17,34 +16,31 @@ extension SRMSimulator {
     // Every spike is an event keyed by (step descending, layer descending).
     backwardQueue.advance(to: backwardBase)
     for l in 0..<L {
-      let spikes = layers[l].spikes
-      for k in 0..<spikes.count {
-        let t = Int(spikes.step[k])
+      let state = layers[l]
+      for k in 0..<state.spikeCount {
+        let t = Int(state.spikeStep[k])
         backwardQueue.push(
           time: backwardBase + (T - 1 - t) * L + (L - 1 - l), phase: .deliver, Int32(k))
       }
     }
-    var window = [Float](repeating: 0, count: 2 * T)
-    window.withUnsafeMutableBufferPointer { w in
-      while let (key, payload) = backwardQueue.pop() {
-        let offset = key.time - backwardBase
-        let l = L - 1 - offset % L
-        let k = Int(payload)
-        let state = layers[l]
-        var d: Float
-        if l == L - 1 {
-          d = state.spikes.gradient[k]
-        } else {
-          let cell = Int(state.spikes.cell[k])
-          let t = Int(state.spikes.step[k])
-          let next = layers[l + 1]
-          d = cell >= 0 ? next.cellGradient[t * next.cellCount + cell] : 0
-          state.spikes.gradient[k] = d
-        }
-        if d == 0 { continue }
-        counters.backwardSpikeEvents += 1
-        processSpike(layer: l, index: k, d: d, options: options, window: w.baseAddress!)
+    let window = UnsafeMutablePointer<Float>.allocate(capacity: 2 * T)
+    defer { window.deallocate() }
+    while let (key, payload) = backwardQueue.pop() {
+      let l = L - 1 - (key.time - backwardBase) % L
+      let k = Int(payload)
+      let state = layers[l]
+      var d: Float
+      if l == L - 1 {
+        d = state.spikeD[k]
+      } else {
+        let cell = Int(state.spikeCell[k])
+        let next = layers[l + 1]
+        d = cell >= 0 ? next.cellGradient[Int(state.spikeStep[k]) * next.cellCount + cell] : 0
+        state.spikeD[k] = d
       }
+      if d == 0 { continue }
+      counters.backwardSpikeEvents += 1
+      processSpike(layer: l, state, index: k, d: d, options: options, window: window)
     }
     backwardBase += T * L + 1
   }
@@ -52,17 +48,15 @@ extension SRMSimulator {
   /// Processes one gradient-carrying spike of layer `l`.
   @inline(__always)
   func processSpike(
-    layer l: Int, index k: Int, d: Float, options: BackwardOptions,
+    layer l: Int, _ state: LayerState, index k: Int, d: Float, options: BackwardOptions,
     window: UnsafeMutablePointer<Float>
   ) {
-    let state = layers[l]
-    let layer = network.layers[l]
-    let T = network.timeSteps
-    let j = Int(state.spikes.neuron[k])
-    let tm = Int(state.spikes.step[k])
-    let t0 = Int(state.spikes.previousStep[k]) + 1
-    let du = state.spikes.du[k]
-    let g = state.spikes.g[k]
+    let T = state.timeSteps
+    let j = Int(state.spikeNeuron[k])
+    let tm = Int(state.spikeStep[k])
+    let t0 = Int(state.spikePrevious[k]) + 1
+    let du = state.spikeDU[k]
+    let g = state.spikeG[k]
     // A = D·clip(−1/Δu, −c, 0), B = D·clip(−1/G, −M, 0) (−1/0 = −∞ clips to the bound).
     let ra = du == 0 ? -options.duInverseClip : min(0, max(-options.duInverseClip, -1 / du))
     let rb = g == 0 ? -options.dudtInverseClip : min(0, max(-options.dudtInverseClip, -1 / g))
@@ -79,84 +73,76 @@ extension SRMSimulator {
     let sends = l > 0
     let isStatic = l == 0 && network.input == .current
     let gradient = state.gradient.base!
+    let wt = state.transposedWeights
     var events = 0
-    switch layer.connectivity {
-    case .convolution(let c):
-      let cin = c.inChannels, cout = c.outChannels
+    if state.isConvolution {
+      let cin = state.cin, cout = state.cout, kh = state.kernelHeight, kw = state.kernelWidth
       let co = j % cout
       let pixel = j / cout
-      let oy = pixel / c.outWidth, ox = pixel % c.outWidth
+      let oy = pixel / state.outWidth, ox = pixel % state.outWidth
+      let width = state.cellWidth, height = state.cellHeight
       let cells = state.cellCount
-      layer.transposedWeights.withUnsafeBufferPointer { wt in
-        for ky in 0..<c.kernelHeight {
-          let y = oy * c.stride - c.padding + ky
-          if y < 0 || y >= c.height { continue }
-          for kx in 0..<c.kernelWidth {
-            let x = ox * c.stride - c.padding + kx
-            if x < 0 || x >= c.width { continue }
-            let cellBase = (y * c.width + x) * cin
-            let kt = ((co * c.kernelHeight + ky) * c.kernelWidth + kx) * cin
-            let gw = gradient + kt
-            if isStatic {
-              let src = staticInput.base! + cellBase
-              for i in 0..<cin { gw[i] += aSum * src[i] }
-              events += cin
-              continue
-            }
-            let w = wt.baseAddress! + kt
-            let cellPixel = y * c.width + x
-            for t in t0...tm {
-              let nonzero = Int(state.cellPixelNonzero[t * state.cellPixels + cellPixel])
-              if nonzero == 0 { continue }
-              events += nonzero
-              let xr = state.cellValue.base! + t * cells + cellBase
-              let at = ae[t]
-              for i in 0..<cin { gw[i] += at * xr[i] }
-              if sends {
-                let cr = state.cellGradient.base! + t * cells + cellBase
-                let bt = bb[t]
-                for i in 0..<cin { cr[i] += bt * w[i] }
-              }
-            }
+      // For one kernel row the sources (y, x0...x1) and their weights are contiguous:
+      // (x1 − x0 + 1)·cin values in both layouts.
+      let xStart = ox * state.stride - state.padding
+      let kx0 = max(0, -xStart), kx1 = min(kw - 1, width - 1 - xStart)
+      if kx0 > kx1 { return }
+      let runLength = (kx1 - kx0 + 1) * cin
+      for ky in 0..<kh {
+        let y = oy * state.stride - state.padding + ky
+        if y < 0 || y >= height { continue }
+        let cellBase = (y * width + xStart + kx0) * cin
+        let kt = ((co * kh + ky) * kw + kx0) * cin
+        let gw = gradient + kt
+        if isStatic {
+          srmAXPY(gw, staticInput.base! + cellBase, aSum, runLength)
+          events += runLength
+          continue
+        }
+        let firstPixel = y * width + xStart + kx0
+        for t in t0...tm {
+          let nonzero = state.cellPixelNonzero.base! + t * state.cellPixels + firstPixel
+          var count = 0
+          for q in 0..<(kx1 - kx0 + 1) { count += Int(nonzero[q]) }
+          if count == 0 { continue }
+          events += count
+          srmAXPY(gw, state.cellValue.base! + t * cells + cellBase, ae[t], runLength)
+          if sends {
+            srmAXPY(state.cellGradient.base! + t * cells + cellBase, wt + kt, bb[t], runLength)
           }
         }
       }
-    case .dense(let dc):
-      let cells = dc.sourceCount
+    } else {
+      let cells = state.cellCount
       let gw = gradient + j * cells
       if isStatic {
-        let src = staticInput.base!
-        for i in 0..<cells { gw[i] += aSum * src[i] }
+        srmAXPY(gw, staticInput.base!, aSum, cells)
         events += cells
       } else {
-        layer.transposedWeights.withUnsafeBufferPointer { wt in
-          let w = wt.baseAddress! + j * cells
-          for t in t0...tm {
-            let list = state.cellLists[t]
-            let n = list.count
-            if n == 0 { continue }
-            events += n
-            let values = state.cellValue.base! + t * cells
-            let at = ae[t]
-            if sends {
-              let cr = state.cellGradient.base! + t * cells
-              let bt = bb[t]
-              for q in 0..<n {
-                let i = Int(list[q])
-                gw[i] += at * values[i]
-                cr[i] += bt * w[i]
-              }
-            } else {
-              for q in 0..<n {
-                let i = Int(list[q])
-                gw[i] += at * values[i]
-              }
+        let w = wt + j * cells
+        for t in t0...tm {
+          let list = state.cellLists[t]
+          let n = list.count
+          if n == 0 { continue }
+          events += n
+          let values = state.cellValue.base! + t * cells
+          let at = ae[t]
+          if sends {
+            let cr = state.cellGradient.base! + t * cells
+            let bt = bb[t]
+            for q in 0..<n {
+              let i = Int(list[q])
+              gw[i] += at * values[i]
+              cr[i] += bt * w[i]
+            }
+          } else {
+            for q in 0..<n {
+              let i = Int(list[q])
+              gw[i] += at * values[i]
             }
           }
         }
       }
-    case .sparse:
-      preconditionFailure("SRM layers are convolutional or dense")
     }
     counters.backwardSynapticEvents += events
   }

@@ -110,6 +110,14 @@ public final class SRMSimulator {
     let cellCount: Int
     let cellPixels: Int
     let timeSteps: Int
+    // Geometry of the layer's synapses (cells → neurons).
+    let isConvolution: Bool
+    let cin: Int, cout: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int
+    let cellHeight: Int, cellWidth: Int, cellChannels: Int, outHeight: Int, outWidth: Int
+    let pool: Int
+    /// Weights (forward and transposed layout), from the simulator's ``SRMWeightBuffers``.
+    var forwardWeights: UnsafeMutablePointer<Float>
+    var transposedWeights: UnsafeMutablePointer<Float>
     var m: RawBuffer<Float>, s: RawBuffer<Float>, g: RawBuffer<Float>
     var last: RawBuffer<Int32>
     var lastSpike: RawBuffer<Int32>
@@ -126,13 +134,47 @@ public final class SRMSimulator {
     var cellPixelNonzero: RawBuffer<Int32>
     var cellGradient: RawBuffer<Float>
     var gradient: RawBuffer<Float>
-    var spikes = SpikeRecord()
+    // Spikes: neuron, step, previous step, cell in the next layer's input, Δu, G, D, forced.
+    var spikeNeuron = RawBuffer<Int32>()
+    var spikeStep = RawBuffer<Int32>()
+    var spikePrevious = RawBuffer<Int32>()
+    var spikeCell = RawBuffer<Int32>()
+    var spikeDU = RawBuffer<Float>()
+    var spikeG = RawBuffer<Float>()
+    var spikeD = RawBuffer<Float>()
+    var spikeForced = RawBuffer<Bool>()
 
-    init(layer: SRMNetwork.Layer, timeSteps: Int) {
+    init(layer: SRMNetwork.Layer, timeSteps: Int, weights: SRMWeightBuffers, index: Int) {
       neuronCount = layer.output.count
       cellCount = layer.cells.count
       cellPixels = layer.cells.pixels
       self.timeSteps = timeSteps
+      cellHeight = layer.cells.height
+      cellWidth = layer.cells.width
+      cellChannels = layer.cells.channels
+      pool = layer.pool
+      outHeight = layer.output.height
+      outWidth = layer.output.width
+      switch layer.connectivity {
+      case .convolution(let c):
+        isConvolution = true
+        cin = c.inChannels
+        cout = c.outChannels
+        kernelHeight = c.kernelHeight
+        kernelWidth = c.kernelWidth
+        stride = c.stride
+        padding = c.padding
+      default:
+        isConvolution = false
+        cin = layer.cells.count
+        cout = layer.output.count
+        kernelHeight = 1
+        kernelWidth = 1
+        stride = 1
+        padding = 0
+      }
+      forwardWeights = weights.forward[index]
+      transposedWeights = weights.transposed[index]
       m = RawBuffer(repeating: 0, count: neuronCount)
       s = RawBuffer(repeating: 0, count: neuronCount)
       g = RawBuffer(repeating: 0, count: neuronCount)
@@ -164,41 +206,76 @@ public final class SRMSimulator {
       cellPixelNonzero.deallocate()
       cellGradient.deallocate()
       gradient.deallocate()
+      spikeNeuron.deallocate()
+      spikeStep.deallocate()
+      spikePrevious.deallocate()
+      spikeCell.deallocate()
+      spikeDU.deallocate()
+      spikeG.deallocate()
+      spikeD.deallocate()
+      spikeForced.deallocate()
+    }
+
+    var spikeCount: Int { spikeNeuron.count }
+
+    @inline(__always)
+    func appendSpike(
+      neuron: Int32, step: Int32, previous: Int32, cell: Int32, du: Float, g: Float, forced: Bool
+    ) {
+      spikeNeuron.append(neuron)
+      spikeStep.append(step)
+      spikePrevious.append(previous)
+      spikeCell.append(cell)
+      spikeDU.append(du)
+      spikeG.append(g)
+      spikeD.append(0)
+      spikeForced.append(forced)
     }
 
     /// Clears the per-sample state (sparse where possible).
     func reset() {
-      for i in 0..<neuronCount {
-        m[i] = 0
-        s[i] = 0
-        g[i] = 0
-        last[i] = -1
-        lastSpike[i] = -1
-        predictedStep[i] = -1
-      }
+      m.base!.update(repeating: 0, count: neuronCount)
+      s.base!.update(repeating: 0, count: neuronCount)
+      g.base!.update(repeating: 0, count: neuronCount)
+      last.base!.update(repeating: -1, count: neuronCount)
+      lastSpike.base!.update(repeating: -1, count: neuronCount)
+      predictedStep.base!.update(repeating: -1, count: neuronCount)
       for t in 0..<timeSteps {
         let list = cellLists[t]
-        for k in 0..<list.count {
-          let c = Int(list[k])
-          cellValue[t * cellCount + c] = 0
-        }
+        let values = cellValue.base! + t * cellCount
+        for k in 0..<list.count { values[Int(list[k])] = 0 }
         cellLists[t].removeAll()
       }
       cellPixelNonzero.base!.update(repeating: 0, count: timeSteps * cellPixels)
-      spikes.removeAll()
+      spikeNeuron.removeAll()
+      spikeStep.removeAll()
+      spikePrevious.removeAll()
+      spikeCell.removeAll()
+      spikeDU.removeAll()
+      spikeG.removeAll()
+      spikeD.removeAll()
+      spikeForced.removeAll()
+    }
+
+    var record: SpikeRecord {
+      var r = SpikeRecord()
+      for k in 0..<spikeCount {
+        r.neuron.append(spikeNeuron[k])
+        r.step.append(spikeStep[k])
+        r.previousStep.append(spikePrevious[k])
+        r.du.append(spikeDU[k])
+        r.g.append(spikeG[k])
+        r.cell.append(spikeCell[k])
+        r.gradient.append(spikeD[k])
+        r.forced.append(spikeForced[k])
+      }
+      return r
     }
   }
 
-  /// The network; may be replaced by one of the same shapes (new weights) between samples.
-  public var network: SRMNetwork {
-    didSet {
-      precondition(
-        network.timeSteps == oldValue.timeSteps && network.layers.count == oldValue.layers.count
-          && zip(network.layers, oldValue.layers).allSatisfy {
-            $0.output == $1.output && $0.cells == $1.cells
-          }, "the new network must have the same shapes")
-    }
-  }
+  /// The network; replace it with ``setNetwork(_:weights:)``.
+  public private(set) var network: SRMNetwork
+  var weights: SRMWeightBuffers
   let layers: [LayerState]
   /// The static current of layer 0 (input `.current`).
   var drive: RawBuffer<Float>
@@ -215,10 +292,14 @@ public final class SRMSimulator {
   let backwardKernelTable: [Float]
   public internal(set) var counters: Counters
 
-  public init(network: SRMNetwork) {
+  public init(network: SRMNetwork, weights: SRMWeightBuffers? = nil) {
     self.network = network
+    let w = weights ?? SRMWeightBuffers(network)
+    self.weights = w
     let t = network.timeSteps
-    layers = network.layers.map { LayerState(layer: $0, timeSteps: t) }
+    layers = network.layers.enumerated().map {
+      LayerState(layer: $1, timeSteps: t, weights: w, index: $0)
+    }
     drive = RawBuffer(repeating: 0, count: network.layers[0].output.count)
     staticInput = RawBuffer(
       repeating: 0, count: network.input == .current ? network.inputShape.count : 0)
@@ -236,10 +317,38 @@ public final class SRMSimulator {
     outputCurrent.deallocate()
   }
 
+  /// Replaces the network by one of the same shapes (new weights). `weights` may be shared
+  /// by several simulators (made from the same network); by default a copy is made.
+  public func setNetwork(_ network: SRMNetwork, weights: SRMWeightBuffers? = nil) {
+    precondition(
+      network.timeSteps == self.network.timeSteps
+        && network.layers.count == self.network.layers.count
+        && zip(network.layers, self.network.layers).allSatisfy {
+          $0.output == $1.output && $0.cells == $1.cells && $0.pool == $1.pool
+        }, "the new network must have the same shapes")
+    self.network = network
+    let w = weights ?? SRMWeightBuffers(network)
+    self.weights = w
+    for (l, state) in layers.enumerated() {
+      state.forwardWeights = w.forward[l]
+      state.transposedWeights = w.transposed[l]
+    }
+  }
+
   public var timeSteps: Int { network.timeSteps }
 
   /// The spikes of layer `index` recorded by the last forward pass (plus forced ones).
-  public func spikes(layer index: Int) -> SpikeRecord { layers[index].spikes }
+  public func spikes(layer index: Int) -> SpikeRecord { layers[index].record }
+
+  /// The number of spikes of layer `index` at steps ≥ `step` (forced ones excluded).
+  public func spikeCount(layer index: Int, from step: Int) -> Int {
+    let state = layers[index]
+    var n = 0
+    for k in 0..<state.spikeCount where Int(state.spikeStep[k]) >= step && !state.spikeForced[k] {
+      n += 1
+    }
+    return n
+  }
 
   public func resetCounters() { counters = Counters(layers: network.layers.count) }
 
@@ -265,21 +374,22 @@ public final class SRMSimulator {
       precondition(input.count == T * net.inputShape.count, "input: expected T × H × W × C values")
       let state = layers[0]
       let cells = state.cellCount
-      let width = net.layers[0].cells.channels
+      let channels = state.cellChannels
       for t in 0..<T {
         for c in 0..<cells {
           let v = input[t * cells + c]
           if v != 0 {
             state.cellValue[t * cells + c] = v
             state.cellLists[t].append(Int32(c))
-            state.cellPixelNonzero[t * state.cellPixels + c / width] += 1
+            state.cellPixelNonzero[t * state.cellPixels + c / channels] += 1
           }
         }
       }
     }
+    let isStatic = net.input == .current
     for t in 0..<T {
       for l in layers.indices {
-        if l == 0 && net.input == .current {
+        if l == 0 && isStatic {
           staticStep(t)
         } else {
           deliver(layer: l, step: t)
@@ -292,73 +402,93 @@ public final class SRMSimulator {
 
   /// Layer 0's current from the static input: a dense convolution or matrix product.
   func computeDrive() {
-    let layer = network.layers[0]
-    let n = layer.output.count
-    drive.base!.update(repeating: 0, count: n)
-    switch layer.connectivity {
-    case .convolution(let c):
-      c.kernel.withUnsafeBufferPointer { kernel in
-        let k = kernel.baseAddress!
-        let cout = c.outChannels, cin = c.inChannels
-        for oy in 0..<c.outHeight {
-          for ox in 0..<c.outWidth {
-            let out = drive.base! + (oy * c.outWidth + ox) * cout
-            for ky in 0..<c.kernelHeight {
-              let y = oy * c.stride - c.padding + ky
-              if y < 0 || y >= c.height { continue }
-              for kx in 0..<c.kernelWidth {
-                let x = ox * c.stride - c.padding + kx
-                if x < 0 || x >= c.width { continue }
-                let src = staticInput.base! + (y * c.width + x) * cin
-                let w = k + (ky * c.kernelWidth + kx) * cin * cout
-                for i in 0..<cin {
-                  let v = src[i]
-                  if v == 0 { continue }
-                  let row = w + i * cout
-                  for o in 0..<cout { out[o] += v * row[o] }
-                }
+    let state = layers[0]
+    let n = state.neuronCount
+    let out = drive.base!
+    out.update(repeating: 0, count: n)
+    let input = staticInput.base!
+    let w = state.forwardWeights
+    if state.isConvolution {
+      let cin = state.cin, cout = state.cout, kw = state.kernelWidth
+      for oy in 0..<state.outHeight {
+        for ky in 0..<state.kernelHeight {
+          let y = oy * state.stride - state.padding + ky
+          if y < 0 || y >= state.cellHeight { continue }
+          for ox in 0..<state.outWidth {
+            let target = out + (oy * state.outWidth + ox) * cout
+            for kx in 0..<kw {
+              let x = ox * state.stride - state.padding + kx
+              if x < 0 || x >= state.cellWidth { continue }
+              let src = input + (y * state.cellWidth + x) * cin
+              let row = w + (ky * kw + kx) * cin * cout
+              for i in 0..<cin where src[i] != 0 {
+                srmAXPY(target, row + i * cout, src[i], cout)
               }
             }
           }
         }
       }
-      counters.forwardMACs += c.targetCount * c.inChannels * c.kernelHeight * c.kernelWidth
-    case .dense(let d):
-      d.weights.withUnsafeBufferPointer { w in
-        for i in 0..<d.sourceCount {
-          let v = staticInput[i]
-          if v == 0 { continue }
-          let row = w.baseAddress! + i * n
-          for o in 0..<n { drive[o] += v * row[o] }
-        }
+      counters.forwardMACs += n * cin * state.kernelHeight * kw
+    } else {
+      for i in 0..<state.cellCount where input[i] != 0 {
+        srmAXPY(out, w + i * n, input[i], n)
       }
-      counters.forwardMACs += d.synapseCount
-    case .sparse:
-      preconditionFailure("SRM layers are convolutional or dense")
+      counters.forwardMACs += state.cellCount * n
     }
   }
 
-  /// Layer 0 with a static current: every neuron, every step.
+  /// Layer 0 with a static current: every neuron, every step (8 neurons per vector).
   func staticStep(_ t: Int) {
     let state = layers[0]
     let p = network.propagators
     let isOutput = layers.count == 1
-    for j in 0..<state.neuronCount {
-      var x = GridSRM.Traces(m: state.m[j], s: state.s[j], g: state.g[j])
-      let uPrevious = p.kappa * (x.m - x.s)
-      let current = drive[j]
-      let u = GridSRM.step(&x, current: current, p)
-      if isOutput { outputCurrent[t * state.neuronCount + j] = current }
+    let n = state.neuronCount
+    let m = state.m.base!, s = state.s.base!, g = state.g.base!, d = drive.base!
+    let am = SIMD8<Float>(repeating: p.decayM), aS = SIMD8<Float>(repeating: p.decayS)
+    let ag = SIMD8<Float>(repeating: p.decayG), kappa = SIMD8<Float>(repeating: p.kappa)
+    let threshold = SIMD8<Float>(repeating: p.threshold)
+    var j = 0
+    while j + 8 <= n {
+      var mv = UnsafeRawPointer(m + j).loadUnaligned(as: SIMD8<Float>.self)
+      var sv = UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self)
+      var gv = UnsafeRawPointer(g + j).loadUnaligned(as: SIMD8<Float>.self)
+      let iv = UnsafeRawPointer(d + j).loadUnaligned(as: SIMD8<Float>.self)
+      let previous = kappa * (mv - sv)
+      mv = (mv + iv) * am
+      sv = (sv + iv) * aS
+      gv = (gv + iv) * ag
+      let u = kappa * (mv - sv)
+      let fired = u .>= threshold
+      if any(fired) {
+        for lane in 0..<8 where fired[lane] {
+          emit(layer: 0, neuron: j + lane, step: t, du: u[lane] - previous[lane], g: gv[lane])
+        }
+        mv.replace(with: 0, where: fired)
+        sv.replace(with: 0, where: fired)
+        gv.replace(with: 0, where: fired)
+      }
+      UnsafeMutableRawPointer(m + j).storeBytes(of: mv, as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(s + j).storeBytes(of: sv, as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(g + j).storeBytes(of: gv, as: SIMD8<Float>.self)
+      j += 8
+    }
+    while j < n {
+      var x = GridSRM.Traces(m: m[j], s: s[j], g: g[j])
+      let previous = p.kappa * (x.m - x.s)
+      let u = GridSRM.step(&x, current: d[j], p)
       if u >= p.threshold {
-        emit(layer: 0, neuron: j, step: t, du: u - uPrevious, g: x.g)
+        emit(layer: 0, neuron: j, step: t, du: u - previous, g: x.g)
         x = GridSRM.Traces()
       }
-      state.m[j] = x.m
-      state.s[j] = x.s
-      state.g[j] = x.g
-      state.last[j] = Int32(t)
+      m[j] = x.m
+      s[j] = x.s
+      g[j] = x.g
+      j += 1
     }
-    counters.neuronUpdates += state.neuronCount
+    if isOutput {
+      (outputCurrent.base! + t * n).update(from: d, count: n)
+    }
+    counters.neuronUpdates += n
   }
 
   /// Delivers layer `l`'s non-zero input cells of step t into the neurons' currents.
@@ -368,59 +498,66 @@ public final class SRMSimulator {
     if list.count == 0 { return }
     let values = state.cellValue.base! + t * state.cellCount
     let current = state.current.base!
-    switch network.layers[l].connectivity {
-    case .convolution(let c):
-      let cout = c.outChannels
+    let w = state.forwardWeights
+    if state.isConvolution {
+      // The runs of ConvConnectivity.forEachRun, written out with the geometry in locals.
+      let cin = state.cin, cout = state.cout, kh = state.kernelHeight, kw = state.kernelWidth
+      let stride = state.stride, padding = state.padding
+      let width = state.cellWidth, oh = state.outHeight, ow = state.outWidth
+      let t32 = Int32(t)
       var events = 0
-      c.kernel.withUnsafeBufferPointer { kernel in
-        let k = kernel.baseAddress!
-        for n in 0..<list.count {
-          let cell = Int(list[n])
-          let v = values[cell]
-          c.forEachRun(of: cell) { first, offset, count in
-            let out = current + first
-            let w = k + offset
-            for o in 0..<count { out[o] += v * w[o] }
-            let pixel = first / cout
-            if state.pixelStep[pixel] != Int32(t) {
-              state.pixelStep[pixel] = Int32(t)
-              state.touched.append(Int32(pixel))
+      for k in 0..<list.count {
+        let cell = Int(list[k])
+        let v = values[cell]
+        let c = cell % cin
+        let pixel = cell / cin
+        let y = pixel / width, x = pixel % width
+        for ky in 0..<kh {
+          let ny = y + padding - ky
+          if ny < 0 || ny % stride != 0 { continue }
+          let oy = ny / stride
+          if oy >= oh { continue }
+          for kx in 0..<kw {
+            let nx = x + padding - kx
+            if nx < 0 || nx % stride != 0 { continue }
+            let ox = nx / stride
+            if ox >= ow { continue }
+            let target = oy * ow + ox
+            srmAXPY(current + target * cout, w + ((ky * kw + kx) * cin + c) * cout, v, cout)
+            if state.pixelStep[target] != t32 {
+              state.pixelStep[target] = t32
+              state.touched.append(Int32(target))
             }
-            events += count
+            events += cout
           }
         }
       }
       counters.forwardSynapticEvents += events
       counters.layerSynapticEvents[l] += events
-    case .dense(let d):
-      let n = d.targetCount
-      d.weights.withUnsafeBufferPointer { w in
-        for k in 0..<list.count {
-          let cell = Int(list[k])
-          let v = values[cell]
-          let row = w.baseAddress! + cell * n
-          for o in 0..<n { current[o] += v * row[o] }
-        }
+    } else {
+      let n = state.neuronCount
+      for k in 0..<list.count {
+        let cell = Int(list[k])
+        srmAXPY(current, w + cell * n, values[cell], n)
       }
       state.allTouched = true
       counters.forwardSynapticEvents += list.count * n
       counters.layerSynapticEvents[l] += list.count * n
-    case .sparse:
-      preconditionFailure("SRM layers are convolutional or dense")
     }
   }
 
   /// Evaluates layer `l`'s candidates at step t: neurons with input, then predicted ones.
   func updateCandidates(layer l: Int, step t: Int) {
     let state = layers[l]
+    let isOutput = l == layers.count - 1
     if state.allTouched {
-      for j in 0..<state.neuronCount { update(layer: l, state, neuron: j, step: t) }
+      for j in 0..<state.neuronCount { update(layer: l, state, neuron: j, step: t, isOutput) }
       state.allTouched = false
     } else if state.touched.count > 0 {
-      let cout = network.layers[l].output.channels
+      let cout = state.cout
       for k in 0..<state.touched.count {
         let first = Int(state.touched[k]) * cout
-        for j in first..<(first + cout) { update(layer: l, state, neuron: j, step: t) }
+        for j in first..<(first + cout) { update(layer: l, state, neuron: j, step: t, isOutput) }
       }
       state.touched.removeAll()
     }
@@ -428,13 +565,13 @@ public final class SRMSimulator {
     while let key = state.queue.minimumKey, key.time == time {
       let (_, j) = state.queue.pop()!
       if state.predictedStep[Int(j)] == Int32(t) {
-        update(layer: l, state, neuron: Int(j), step: t)
+        update(layer: l, state, neuron: Int(j), step: t, isOutput)
       }
     }
   }
 
   @inline(__always)
-  func update(layer l: Int, _ state: LayerState, neuron j: Int, step t: Int) {
+  func update(layer l: Int, _ state: LayerState, neuron j: Int, step t: Int, _ isOutput: Bool) {
     if state.last[j] == Int32(t) { return }
     let p = network.propagators
     var x = GridSRM.Traces(m: state.m[j], s: state.s[j], g: state.g[j])
@@ -445,14 +582,13 @@ public final class SRMSimulator {
     state.current[j] = 0
     let u = GridSRM.step(&x, current: current, p)
     counters.neuronUpdates += 1
-    if l == layers.count - 1 { outputCurrent[t * state.neuronCount + j] = current }
+    if isOutput { outputCurrent[t * state.neuronCount + j] = current }
     state.predictedStep[j] = -1
     if u >= p.threshold {
       emit(layer: l, neuron: j, step: t, du: u - uPrevious, g: x.g)
       x = GridSRM.Traces()
-    } else if t + 1 < network.timeSteps,
-      let k = GridSRM.stepsToThreshold(
-        m: x.m, s: x.s, propagators: p, limit: network.timeSteps - 1 - t)
+    } else if t + 1 < state.timeSteps,
+      let k = GridSRM.stepsToThreshold(m: x.m, s: x.s, propagators: p, limit: state.timeSteps - 1 - t)
     {
       state.predictedStep[j] = Int32(t + k)
       state.queue.push(time: timeBase + t + k, phase: .threshold, Int32(j))
@@ -464,38 +600,34 @@ public final class SRMSimulator {
   }
 
   /// Records a spike and adds it to its cell of the next layer's input.
+  @inline(__always)
   func emit(layer l: Int, neuron j: Int, step t: Int, du: Float, g: Float) {
     let state = layers[l]
     counters.spikes[l] += 1
     var cell: Int32 = -1
     if l + 1 < layers.count {
-      let next = network.layers[l + 1]
-      let source = next.source
-      let c = j % source.channels
-      let pixel = j / source.channels
-      let y = pixel / source.width / next.pool
-      let x = pixel % source.width / next.pool
-      if y < next.cells.height && x < next.cells.width {
-        let cellPixel = y * next.cells.width + x
-        let index = cellPixel * next.cells.channels + c
+      let next = layers[l + 1]
+      let pool = next.pool
+      let channels = next.cellChannels
+      let c = j % channels
+      let pixel = j / channels
+      let y = pixel / state.outWidth / pool
+      let x = pixel % state.outWidth / pool
+      if y < next.cellHeight && x < next.cellWidth {
+        let cellPixel = y * next.cellWidth + x
+        let index = cellPixel * channels + c
         cell = Int32(index)
-        let target = layers[l + 1]
-        let slot = t * target.cellCount + index
-        if target.cellValue[slot] == 0 {
-          target.cellLists[t].append(Int32(index))
-          target.cellPixelNonzero[t * target.cellPixels + cellPixel] += 1
+        let slot = t * next.cellCount + index
+        if next.cellValue[slot] == 0 {
+          next.cellLists[t].append(Int32(index))
+          next.cellPixelNonzero[t * next.cellPixels + cellPixel] += 1
         }
-        target.cellValue[slot] += 1
+        next.cellValue[slot] += 1
       }
     }
-    state.spikes.neuron.append(Int32(j))
-    state.spikes.step.append(Int32(t))
-    state.spikes.previousStep.append(state.lastSpike[j])
-    state.spikes.du.append(du)
-    state.spikes.g.append(g)
-    state.spikes.cell.append(cell)
-    state.spikes.gradient.append(0)
-    state.spikes.forced.append(false)
+    state.appendSpike(
+      neuron: Int32(j), step: Int32(t), previous: state.lastSpike[j], cell: cell, du: du, g: g,
+      forced: false)
     state.lastSpike[j] = Int32(t)
   }
 
@@ -505,7 +637,7 @@ public final class SRMSimulator {
   public func outputCounts() -> [Int] {
     let out = layers.last!
     var counts = [Int](repeating: 0, count: out.neuronCount)
-    for k in 0..<out.spikes.count { counts[Int(out.spikes.neuron[k])] += 1 }
+    for k in 0..<out.spikeCount { counts[Int(out.spikeNeuron[k])] += 1 }
     return counts
   }
 
@@ -515,8 +647,8 @@ public final class SRMSimulator {
     let out = layers.last!
     let T = Double(network.timeSteps)
     var scores = [Double](repeating: 0, count: out.neuronCount)
-    for k in 0..<out.spikes.count where !out.spikes.forced[k] {
-      scores[Int(out.spikes.neuron[k])] += 1.1 - Double(out.spikes.step[k]) / (10 * T)
+    for k in 0..<out.spikeCount where !out.spikeForced[k] {
+      scores[Int(out.spikeNeuron[k])] += 1.1 - Double(out.spikeStep[k]) / (10 * T)
     }
     return scores
   }
@@ -561,22 +693,17 @@ public final class SRMSimulator {
     }
     if trajectory.spike[target] || trajectory.du[target] == 0 { return false }
     let out = layers.last!
-    out.spikes.neuron.append(Int32(label))
-    out.spikes.step.append(Int32(target))
-    out.spikes.previousStep.append(-1)
-    out.spikes.du.append(trajectory.du[target])
-    out.spikes.g.append(trajectory.g[target])
-    out.spikes.cell.append(-1)
-    out.spikes.gradient.append(0)
-    out.spikes.forced.append(true)
+    out.appendSpike(
+      neuron: Int32(label), step: Int32(target), previous: -1, cell: -1,
+      du: trajectory.du[target], g: trajectory.g[target], forced: true)
     // Windows of the label neuron's spikes, in step order.
     var mine: [Int] = []
-    for k in 0..<out.spikes.count where out.spikes.neuron[k] == Int32(label) { mine.append(k) }
-    mine.sort { out.spikes.step[$0] < out.spikes.step[$1] }
+    for k in 0..<out.spikeCount where out.spikeNeuron[k] == Int32(label) { mine.append(k) }
+    mine.sort { out.spikeStep[$0] < out.spikeStep[$1] }
     var previous: Int32 = -1
     for k in mine {
-      out.spikes.previousStep[k] = previous
-      previous = out.spikes.step[k]
+      out.spikePrevious[k] = previous
+      previous = out.spikeStep[k]
     }
     return true
   }
@@ -585,9 +712,7 @@ public final class SRMSimulator {
   public func setOutputGradients(_ gradients: [Float]) {
     let out = layers.last!
     precondition(gradients.count == out.neuronCount)
-    for k in 0..<out.spikes.count {
-      out.spikes.gradient[k] = gradients[Int(out.spikes.neuron[k])]
-    }
+    for k in 0..<out.spikeCount { out.spikeD[k] = gradients[Int(out.spikeNeuron[k])] }
   }
 
   // MARK: Gradients

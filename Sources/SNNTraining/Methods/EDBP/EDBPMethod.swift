@@ -110,7 +110,8 @@ public final class EDBPMethod: TrainingMethod {
     optimizer = ParameterOptimizer(settings: optimizerSettings, parameters: store)
     let groups = EDBPMethod.groupCount(batchSize: setup.configuration.batchSize)
     let net = network
-    workers = (0..<groups).map { _ in SRMSimulator(network: net) }
+    let shared = SRMWeightBuffers(net)
+    workers = (0..<groups).map { _ in SRMSimulator(network: net, weights: shared) }
     initialized = !settings.scaleSearch
     standardizeAll()
   }
@@ -171,7 +172,8 @@ public final class EDBPMethod: TrainingMethod {
   }
 
   func publishNetwork() {
-    for worker in workers { worker.network = network }
+    let shared = SRMWeightBuffers(network)
+    for worker in workers { worker.setNetwork(network, weights: shared) }
   }
 
   // MARK: Samples
@@ -226,12 +228,7 @@ public final class EDBPMethod: TrainingMethod {
             var best = 0
             for k in scores.indices where scores[k] > scores[best] { best = k }
             if best == label { result.correct += 1 }
-            for l in 0..<layerCount {
-              let spikes = sim.spikes(layer: l)
-              for k in 0..<spikes.count where Int(spikes.step[k]) >= late {
-                result.lateSpikes[l] += 1
-              }
-            }
+            for l in 0..<layerCount { result.lateSpikes[l] += sim.spikeCount(layer: l, from: late) }
             if train && settings.supervisoryTrick {
               sim.applySupervisoryTrick(label: label, duThreshold: settings.trickThreshold)
             }
