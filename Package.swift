@@ -58,6 +58,10 @@ let package = Package(
       name: "nmnist-inspect", dependencies: ["SNN"], path: "Examples/nmnist-inspect",
       exclude: ["README.md"]),
 
+    .executableTarget(
+      name: "edbp-mnist", dependencies: ["SNN"], path: "Examples/edbp-mnist",
+      exclude: ["README.md"]),
+
     // libFuzzer harness for the data readers: a placeholder executable unless built with
     // -DSNN_FUZZ and -sanitize=fuzzer (Docs/Datasets.md, "Fuzzing").
     .executableTarget(

@@ -127,9 +127,14 @@ extension SRMSimulator {
           events += n
           let values = state.cellValue.base! + t * cells
           let at = ae[t]
-          if sends {
-            let cr = state.cellGradient.base! + t * cells
-            let bt = bb[t]
+          let cr = state.cellGradient.base! + t * cells
+          let bt = bb[t]
+          if 4 * n > cells {
+            // Dense enough for whole-row vectors: cells with x = 0 add nothing to gW and
+            // their gradient events are never read (no spike fell into them).
+            srmAXPY(gw, values, at, cells)
+            if sends { srmAXPY(cr, w, bt, cells) }
+          } else if sends {
             for q in 0..<n {
               let i = Int(list[q])
               gw[i] += at * values[i]

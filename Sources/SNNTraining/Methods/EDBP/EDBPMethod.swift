@@ -39,6 +39,9 @@ public final class EDBPMethod: TrainingMethod {
   /// events, samples), and the per-sample values of the last completed epoch.
   var epochSums = [Double](repeating: 0, count: 4)
   var lastEpochPerSample: [Double]? = nil
+  /// Threads for the sample groups (nil: `Parallel.defaultThreads`). Results do not depend
+  /// on it.
+  public var threadCount: Int? = nil
 
   /// The number of sample groups a batch of `batchSize` is split into.
   public static func groupCount(batchSize: Int) -> Int { max(1, min(batchSize, 8)) }
@@ -200,7 +203,7 @@ public final class EDBPMethod: TrainingMethod {
     let layerCount = network.layers.count
     results.withUnsafeMutableBufferPointer { out in
       batch.inputs.withUnsafeBufferPointer { inputs in
-        Parallel.forEach(iterations: groups) { g in
+        Parallel.forEach(iterations: groups, threads: threadCount ?? Parallel.defaultThreads) { g in
           let sim = workers[g]
           sim.resetCounters()
           if train { sim.zeroGradients() }
