@@ -129,6 +129,13 @@ public enum GridSRM {
   public static func stepsToThreshold(m: Float, s: Float, propagators p: Propagators, limit: Int)
     -> Int?
   {
+    // Bound: for k ≥ 1, m·a^k ≤ max(m, 0)·a and −s·b^k ≤ max(−s, 0)·b (κ > 0 when τ_m > τ_s;
+    // otherwise skip the bound).
+    if p.kappa > 0
+      && p.kappa * (max(m, 0) * p.decayM + max(-s, 0) * p.decayS) * 1.00001 < p.threshold
+    {
+      return nil
+    }
     var mk = m, sk = s
     var previous = p.kappa * (m - s)
     var k = 1

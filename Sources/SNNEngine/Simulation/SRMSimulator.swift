@@ -512,6 +512,26 @@ public final class SRMSimulator {
         let c = cell % cin
         let pixel = cell / cin
         let y = pixel / width, x = pixel % width
+        if stride == 1 {
+          // oy = y + p − ky and ox = x + p − kx must lie in the output.
+          let ky0 = max(0, y + padding - oh + 1), ky1 = min(kh - 1, y + padding)
+          let kx0 = max(0, x + padding - ow + 1), kx1 = min(kw - 1, x + padding)
+          if ky0 > ky1 || kx0 > kx1 { continue }
+          for ky in ky0...ky1 {
+            let rowTarget = (y + padding - ky) * ow + x + padding
+            let rowWeights = w + (ky * kw * cin + c) * cout
+            for kx in kx0...kx1 {
+              let target = rowTarget - kx
+              srmAXPY(current + target * cout, rowWeights + kx * cin * cout, v, cout)
+              if state.pixelStep[target] != t32 {
+                state.pixelStep[target] = t32
+                state.touched.append(Int32(target))
+              }
+            }
+          }
+          events += (ky1 - ky0 + 1) * (kx1 - kx0 + 1) * cout
+          continue
+        }
         for ky in 0..<kh {
           let ny = y + padding - ky
           if ny < 0 || ny % stride != 0 { continue }
@@ -550,9 +570,11 @@ public final class SRMSimulator {
   func updateCandidates(layer l: Int, step t: Int) {
     let state = layers[l]
     let isOutput = l == layers.count - 1
-    if state.allTouched {
-      for j in 0..<state.neuronCount { update(layer: l, state, neuron: j, step: t, isOutput) }
+    if state.allTouched || 2 * state.touched.count >= state.outHeight * state.outWidth {
+      // Most neurons have input: evaluate the whole layer with vectors.
+      denseStep(layer: l, state, step: t, isOutput)
       state.allTouched = false
+      state.touched.removeAll()
     } else if state.touched.count > 0 {
       let cout = state.cout
       for k in 0..<state.touched.count {
@@ -567,6 +589,92 @@ public final class SRMSimulator {
       if state.predictedStep[Int(j)] == Int32(t) {
         update(layer: l, state, neuron: Int(j), step: t, isOutput)
       }
+    }
+  }
+
+  /// Evaluates every neuron of layer `l` at step t, 8 per vector: the same arithmetic as
+  /// ``update(layer:_:neuron:step:_:)`` (a neuron without input gets (M + 0)·decay), used
+  /// when most neurons have input. Vectors with a neuron not evaluated at t − 1 (a lazy
+  /// gap to decay first) fall back to the scalar path.
+  func denseStep(layer l: Int, _ state: LayerState, step t: Int, _ isOutput: Bool) {
+    let p = network.propagators
+    let n = state.neuronCount
+    let m = state.m.base!, s = state.s.base!, g = state.g.base!, current = state.current.base!
+    let last = state.last.base!, predicted = state.predictedStep.base!
+    let am = SIMD8<Float>(repeating: p.decayM), aS = SIMD8<Float>(repeating: p.decayS)
+    let ag = SIMD8<Float>(repeating: p.decayG), kappa = SIMD8<Float>(repeating: p.kappa)
+    let threshold = SIMD8<Float>(repeating: p.threshold)
+    let zero = SIMD8<Float>(repeating: 0)
+    let previousStep = SIMD8<Int32>(repeating: Int32(t - 1))
+    let canPredict = t + 1 < state.timeSteps
+    let margin = SIMD8<Float>(repeating: 1.00001)
+    var j = 0
+    while j + 8 <= n {
+      let lastV = UnsafeRawPointer(last + j).loadUnaligned(as: SIMD8<Int32>.self)
+      if any(lastV .!= previousStep) {
+        for k in j..<(j + 8) { update(layer: l, state, neuron: k, step: t, isOutput) }
+        j += 8
+        continue
+      }
+      var mv = UnsafeRawPointer(m + j).loadUnaligned(as: SIMD8<Float>.self)
+      var sv = UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self)
+      var gv = UnsafeRawPointer(g + j).loadUnaligned(as: SIMD8<Float>.self)
+      let iv = UnsafeRawPointer(current + j).loadUnaligned(as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(current + j).storeBytes(of: zero, as: SIMD8<Float>.self)
+      if isOutput {
+        UnsafeMutableRawPointer(outputCurrent.base! + t * n + j).storeBytes(of: iv, as: SIMD8<Float>.self)
+      }
+      let previous = kappa * (mv - sv)
+      mv = (mv + iv) * am
+      sv = (sv + iv) * aS
+      gv = (gv + iv) * ag
+      let u = kappa * (mv - sv)
+      let fired = u .>= threshold
+      UnsafeMutableRawPointer(predicted + j).storeBytes(
+        of: SIMD8<Int32>(repeating: -1), as: SIMD8<Int32>.self)
+      if any(fired) {
+        for lane in 0..<8 where fired[lane] {
+          emit(layer: l, neuron: j + lane, step: t, du: u[lane] - previous[lane], g: gv[lane])
+        }
+        mv.replace(with: 0, where: fired)
+        sv.replace(with: 0, where: fired)
+        gv.replace(with: 0, where: fired)
+      }
+      if canPredict && p.kappa > 0 {
+        // Lanes whose bound on later u reaches the threshold get the exact scan.
+        let bound = kappa * (pointwiseMax(mv, zero) * am + pointwiseMax(-sv, zero) * aS) * margin
+        let scan = (bound .>= threshold) .& .!fired
+        if any(scan) {
+          for lane in 0..<8 where scan[lane] {
+            if let k = GridSRM.stepsToThreshold(
+              m: mv[lane], s: sv[lane], propagators: p, limit: state.timeSteps - 1 - t)
+            {
+              predicted[j + lane] = Int32(t + k)
+              state.queue.push(time: timeBase + t + k, phase: .threshold, Int32(j + lane))
+            }
+          }
+        }
+      } else if canPredict {
+        for lane in 0..<8 where !fired[lane] {
+          if let k = GridSRM.stepsToThreshold(
+            m: mv[lane], s: sv[lane], propagators: p, limit: state.timeSteps - 1 - t)
+          {
+            predicted[j + lane] = Int32(t + k)
+            state.queue.push(time: timeBase + t + k, phase: .threshold, Int32(j + lane))
+          }
+        }
+      }
+      UnsafeMutableRawPointer(m + j).storeBytes(of: mv, as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(s + j).storeBytes(of: sv, as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(g + j).storeBytes(of: gv, as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(last + j).storeBytes(
+        of: SIMD8<Int32>(repeating: Int32(t)), as: SIMD8<Int32>.self)
+      counters.neuronUpdates += 8
+      j += 8
+    }
+    while j < n {
+      update(layer: l, state, neuron: j, step: t, isOutput)
+      j += 1
     }
   }
 

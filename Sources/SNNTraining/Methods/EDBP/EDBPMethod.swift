@@ -314,10 +314,7 @@ public final class EDBPMethod: TrainingMethod {
   // MARK: Training
 
   public func trainBatch(_ batch: Batch, context: StepContext) throws -> BatchMetrics {
-    if !initialized {
-      scaleSearch(batch)
-      initialized = true
-    }
+    if !initialized { scaleSearch(batch) }
     var random = context.random
     let flips = settings.horizontalFlip ? batch.labels.map { _ in random.next() & 1 == 1 } : []
     let results = run(batch, train: true, flips: flips)
@@ -396,6 +393,7 @@ public final class EDBPMethod: TrainingMethod {
       let final = count(m)
       scaleSearchResults.append((m, low, high, final, target))
     }
+    initialized = true
   }
 
   public func evaluateBatch(_ batch: Batch, context: EvaluationContext) throws -> BatchMetrics {
