@@ -18,10 +18,13 @@ struct BenchEDBPCommand: Command {
     options: [
       OptionHelp("--samples", value: "N", help: "Training samples per repeat.", default: "1000"),
       OptionHelp("--batch", value: "N", help: "Mini-batch size.", default: "50"),
-      OptionHelp("--model", value: "SPEC", help: "Architecture.", default: "15C5-AP2-40C5-AP2-300-10"),
-      OptionHelp("--threads-list", value: "LIST", help: "Thread counts to measure.", default: "1,2"),
+      OptionHelp(
+        "--model", value: "SPEC", help: "Architecture.", default: "15C5-AP2-40C5-AP2-300-10"),
+      OptionHelp(
+        "--threads-list", value: "LIST", help: "Thread counts to measure.", default: "1,2"),
       OptionHelp("--repeats", value: "N", help: "Repeats per thread count (median).", default: "3"),
-      OptionHelp("--data", value: "DIR", help: "Data folder.", default: "$SNN_DATA, else ~/.snn/data"),
+      OptionHelp(
+        "--data", value: "DIR", help: "Data folder.", default: "$SNN_DATA, else ~/.snn/data"),
       .flag("--json", help: "Print JSON."),
     ])
 
@@ -98,7 +101,8 @@ struct BenchEDBPCommand: Command {
         (forward, backward, backwardSpikes) = (f / n, b / n, s / n)
       }
       let sorted = rates.sorted()
-      results.append((threads, sorted[sorted.count / 2], rates, cpuRates.sorted()[cpuRates.count / 2]))
+      results.append(
+        (threads, sorted[sorted.count / 2], rates, cpuRates.sorted()[cpuRates.count / 2]))
     }
     let dense = Double(try spec.analyze().macsPerStep * 5)
     if json {
@@ -124,7 +128,8 @@ struct BenchEDBPCommand: Command {
         ]))
     } else {
       context.print(
-        "edbp \(spec.notation), T 5, \(Format.grouped(set.sampleCount)) MNIST samples, batch \(batch)")
+        "edbp \(spec.notation), T 5, \(Format.grouped(set.sampleCount)) MNIST samples, batch \(batch)"
+      )
       context.print(
         "per sample: forward synaptic events " + Format.compact(forward) + ", backward events "
           + Format.compact(backward) + " (" + Format.compact(backwardSpikes)

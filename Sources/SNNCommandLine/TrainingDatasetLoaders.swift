@@ -74,7 +74,8 @@ struct FramedEventLabelledDataset: LabelledDataset, Sendable {
   var sampleShape: SampleShape {
     let shape = framing.outputShape(width: events.width, height: events.height)
     return SampleShape(
-      frames: shape[0], feature: FeatureShape(channels: shape[1], height: shape[2], width: shape[3]))
+      frames: shape[0], feature: FeatureShape(channels: shape[1], height: shape[2], width: shape[3])
+    )
   }
 
   func fill(indices: ArraySlice<Int>, inputs: inout [Float], labels: inout [Int]) {

@@ -135,10 +135,17 @@ struct SRMReference {
   func backward(
     _ f: Forward, outputGradient: [Double], decay: Double = 0.85, duClip: Double = 4,
     dudtClip: Double = 1.23e8, exactG: Bool = false
-  ) -> (spikeGradient: [[[Double]]], weightGradient: [[Double]], contributions: [(w: Double, d: Double, value: Double)]) {
+  ) -> (
+    spikeGradient: [[[Double]]], weightGradient: [[Double]],
+    contributions: [(w: Double, d: Double, value: Double)]
+  ) {
     let L = layers.count
-    var dSpike = layers.map { Array(repeating: [Double](repeating: 0, count: $0.neuronCount), count: T) }
-    var gW = layers.map { Array(repeating: [Double](repeating: 0, count: $0.cellCount), count: $0.neuronCount) }
+    var dSpike = layers.map {
+      Array(repeating: [Double](repeating: 0, count: $0.neuronCount), count: T)
+    }
+    var gW = layers.map {
+      Array(repeating: [Double](repeating: 0, count: $0.cellCount), count: $0.neuronCount)
+    }
     var contributions: [(Double, Double, Double)] = []
     for t in 0..<T {
       for j in 0..<layers[L - 1].neuronCount where f.spikes[L - 1][t][j] {
@@ -160,7 +167,8 @@ struct SRMReference {
             g = 0
             for t in (previous + 1)...tm {
               for i in 0..<layer.cellCount {
-                g += Double(layer.matrix[j][i]) * Double(f.x[l][t][i]) * -p.backwardKernel(tm - t + 1)
+                g +=
+                  Double(layer.matrix[j][i]) * Double(f.x[l][t][i]) * -p.backwardKernel(tm - t + 1)
               }
             }
           }

@@ -91,7 +91,8 @@ struct SRMCase {
       #expect(abs(p.epsilon(1) - 1 / parameters.tauS) < 1e-6)
       for _ in 0..<200 {
         let T = 30
-        let inputs = (0..<T).map { _ in rng.nextUnitDouble() < 0.4 ? rng.nextUniform(-0.5, 0.8) : 0 }
+        let inputs = (0..<T).map { _ in rng.nextUnitDouble() < 0.4 ? rng.nextUniform(-0.5, 0.8) : 0
+        }
         var x = GridSRM.Traces()
         var lastSpike = -1
         for t in 0..<T {
@@ -180,17 +181,21 @@ struct SRMCase {
           let n = testCase.channelsFirst(Int(record.neuron[k]), layer: l)
           let expected = r.spikeGradient[l][Int(record.step[k])][n]
           let tolerance = 1e-4 * max(abs(expected), 1e-3 * scale, 1e-12)
-          #expect(abs(Double(record.gradient[k]) - expected) <= tolerance, "seed \(seed) layer \(l)")
+          #expect(
+            abs(Double(record.gradient[k]) - expected) <= tolerance, "seed \(seed) layer \(l)")
           if expected != 0 { comparedGradients += 1 }
         }
         var model = [Float](repeating: 0, count: net.layers[l].weightCount)
         sim.withGradient(layer: l) { g in
-          model.withUnsafeMutableBufferPointer { net.addGradient(layer: l, transposed: g, scale: 1, into: $0) }
+          model.withUnsafeMutableBufferPointer {
+            net.addGradient(layer: l, transposed: g, scale: 1, into: $0)
+          }
         }
         let wScale = r.weightGradient[l].map(abs).max() ?? 0
         for i in model.indices {
           let expected = r.weightGradient[l][i]
-          #expect(abs(Double(model[i]) - expected) <= 1e-4 * max(abs(expected), 1e-3 * wScale, 1e-12))
+          #expect(
+            abs(Double(model[i]) - expected) <= 1e-4 * max(abs(expected), 1e-3 * wScale, 1e-12))
         }
       }
     }
@@ -242,7 +247,9 @@ struct SRMCase {
     }
     #expect(record.gradient.contains { $0 != 0 } && L == 3)
     sim.withGradient(layer: 0) { g in
-      for i in expected.indices { #expect(abs(Double(g[i]) - expected[i]) <= 1e-5 * max(1, abs(expected[i]))) }
+      for i in expected.indices {
+        #expect(abs(Double(g[i]) - expected[i]) <= 1e-5 * max(1, abs(expected[i])))
+      }
     }
   }
 
@@ -287,7 +294,9 @@ struct SRMCase {
         let engineSent = sim.spikes(layer: l)
         let engineReceived = sim.spikes(layer: l - 1)
         var es = 0.0, er = 0.0
-        for k in 0..<engineSent.count where engineSent.g[k] > 0 { es += Double(engineSent.gradient[k]) }
+        for k in 0..<engineSent.count where engineSent.g[k] > 0 {
+          es += Double(engineSent.gradient[k])
+        }
         for k in 0..<engineReceived.count { er += Double(engineReceived.gradient[k]) }
         #expect(abs(es - er) <= 1e-4 * max(1, abs(es)), "engine seed \(seed) layer \(l)")
         checkedLayers += 1

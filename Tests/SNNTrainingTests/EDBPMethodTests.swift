@@ -26,14 +26,18 @@ func makeBars(count: Int, seed: UInt64) throws -> InMemoryDataset {
     labels.append(k)
   }
   return try InMemoryDataset(
-    name: "bars", sampleShape: SampleShape(feature: FeatureShape(channels: 1, height: 12, width: 12)),
+    name: "bars",
+    sampleShape: SampleShape(feature: FeatureShape(channels: 1, height: 12, width: 12)),
     classCount: 3, inputs: inputs, labels: labels)
 }
 
-func edbpConfiguration(epochs: Int = 2, batchSize: Int = 20, options: [(name: String, value: JSONValue)] = [])
+func edbpConfiguration(
+  epochs: Int = 2, batchSize: Int = 20, options: [(name: String, value: JSONValue)] = []
+)
   throws -> RunConfiguration
 {
-  var model = try ModelSpec.parse("6C3-AP2-16-3", input: FeatureShape(channels: 1, height: 12, width: 12))
+  var model = try ModelSpec.parse(
+    "6C3-AP2-16-3", input: FeatureShape(channels: 1, height: 12, width: 12))
   model.readout = .spiking
   return RunConfiguration(
     method: "edbp", model: model, dataset: "bars", timeSteps: 5, epochs: epochs,
@@ -42,7 +46,9 @@ func edbpConfiguration(epochs: Int = 2, batchSize: Int = 20, options: [(name: St
     methodOptions: try EDBPMethod.descriptor.resolveOptions(options))
 }
 
-func makeEDBP(_ configuration: RunConfiguration, _ dataset: any LabelledDataset) throws -> EDBPMethod {
+func makeEDBP(_ configuration: RunConfiguration, _ dataset: any LabelledDataset) throws
+  -> EDBPMethod
+{
   try EDBPMethod(
     setup: MethodSetup(
       configuration: configuration, analysis: try configuration.model.analyze(),
@@ -66,7 +72,9 @@ func makeEDBP(_ configuration: RunConfiguration, _ dataset: any LabelledDataset)
         let mean = row.reduce(0, +) / Double(fanIn)
         let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(fanIn - 1)
         let s = (variance + 1e-5).squareRoot()
-        for i in 0..<fanIn { total += upstream[c * fanIn + i] * (gain[c] * (row[i] - mean) / s + bias[c]) }
+        for i in 0..<fanIn {
+          total += upstream[c * fanIn + i] * (gain[c] * (row[i] - mean) / s + bias[c])
+        }
       }
       return total
     }
@@ -124,7 +132,9 @@ func makeEDBP(_ configuration: RunConfiguration, _ dataset: any LabelledDataset)
     #expect(gradients == [-0.4, 0.6, 0, 0])
     #expect(abs(loss - 0.5 * 5 * (0.16 + 0.36)) < 1e-12)
     // The label neuron firing more than desired is not penalised.
-    #expect(EDBPMethod.countLoss(counts: [7, 0], label: 0, timeSteps: 5, desired: 5, undesired: 1).loss == 0)
+    #expect(
+      EDBPMethod.countLoss(counts: [7, 0], label: 0, timeSteps: 5, desired: 5, undesired: 1).loss
+        == 0)
   }
 
   // Spec A8.7.
@@ -169,7 +179,9 @@ func makeEDBP(_ configuration: RunConfiguration, _ dataset: any LabelledDataset)
     let configuration = try edbpConfiguration(epochs: 3)
     let dir = temporaryDirectory("edbp-resume")
     defer { rmdir(dir) }
-    func run(_ path: String?, stopAfter batches: Int? = nil, resume: String? = nil) throws -> (Trainer, RunSummary) {
+    func run(_ path: String?, stopAfter batches: Int? = nil, resume: String? = nil) throws -> (
+      Trainer, RunSummary
+    ) {
       let trainer = try Trainer(
         configuration: configuration, method: try makeEDBP(configuration, train), trainSet: train,
         testSet: test, options: Trainer.Options(checkpointPath: path))

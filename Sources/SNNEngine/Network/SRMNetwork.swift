@@ -206,7 +206,8 @@ public struct SRMNetwork: Sendable {
             for c in 0..<cells.channels {
               for y in 0..<cells.height {
                 for x in 0..<cells.width {
-                  let w = weights[o * cells.count + (c * cells.height + y) * cells.width + x] * scale
+                  let w =
+                    weights[o * cells.count + (c * cells.height + y) * cells.width + x] * scale
                   let cell = (y * cells.width + x) * cells.channels + c
                   rows[cell * n + o] = w
                   t[o * cells.count + cell] = w

@@ -622,7 +622,8 @@ public final class SRMSimulator {
       let iv = UnsafeRawPointer(current + j).loadUnaligned(as: SIMD8<Float>.self)
       UnsafeMutableRawPointer(current + j).storeBytes(of: zero, as: SIMD8<Float>.self)
       if isOutput {
-        UnsafeMutableRawPointer(outputCurrent.base! + t * n + j).storeBytes(of: iv, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(outputCurrent.base! + t * n + j).storeBytes(
+          of: iv, as: SIMD8<Float>.self)
       }
       let previous = kappa * (mv - sv)
       mv = (mv + iv) * am
@@ -696,7 +697,8 @@ public final class SRMSimulator {
       emit(layer: l, neuron: j, step: t, du: u - uPrevious, g: x.g)
       x = GridSRM.Traces()
     } else if t + 1 < state.timeSteps,
-      let k = GridSRM.stepsToThreshold(m: x.m, s: x.s, propagators: p, limit: state.timeSteps - 1 - t)
+      let k = GridSRM.stepsToThreshold(
+        m: x.m, s: x.s, propagators: p, limit: state.timeSteps - 1 - t)
     {
       state.predictedStep[j] = Int32(t + k)
       state.queue.push(time: timeBase + t + k, phase: .threshold, Int32(j))

@@ -14,11 +14,15 @@ public final class SRMWeightBuffers: @unchecked Sendable {
       let a = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
       let b = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
       switch layer.connectivity {
-      case .convolution(let c): c.kernel.withUnsafeBufferPointer { a.initialize(from: $0.baseAddress!, count: n) }
-      case .dense(let d): d.weights.withUnsafeBufferPointer { a.initialize(from: $0.baseAddress!, count: n) }
+      case .convolution(let c):
+        c.kernel.withUnsafeBufferPointer { a.initialize(from: $0.baseAddress!, count: n) }
+      case .dense(let d):
+        d.weights.withUnsafeBufferPointer { a.initialize(from: $0.baseAddress!, count: n) }
       case .sparse: preconditionFailure("SRM layers are convolutional or dense")
       }
-      layer.transposedWeights.withUnsafeBufferPointer { b.initialize(from: $0.baseAddress!, count: n) }
+      layer.transposedWeights.withUnsafeBufferPointer {
+        b.initialize(from: $0.baseAddress!, count: n)
+      }
       f.append(a)
       t.append(b)
     }

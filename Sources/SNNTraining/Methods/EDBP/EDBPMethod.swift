@@ -122,16 +122,20 @@ public final class EDBPMethod: TrainingMethod {
   /// The layers of `model` for the engine: convolutions and dense layers, each with the
   /// average pooling before it folded in. Refuses max pooling, feedback, pooling before
   /// the first layer and two poolings in a row.
-  public static func compile(_ model: ModelSpec) throws(ConfigurationError) -> [SRMNetwork.LayerSpec] {
+  public static func compile(_ model: ModelSpec) throws(ConfigurationError) -> [SRMNetwork
+    .LayerSpec]
+  {
     guard model.feedbacks.isEmpty else {
-      throw .invalid(field: "--model", value: model.notation, expected: "no feedback (edbp is feed-forward)")
+      throw .invalid(
+        field: "--model", value: model.notation, expected: "no feedback (edbp is feed-forward)")
     }
     var specs: [SRMNetwork.LayerSpec] = []
     var pool = 1
     for stage in model.stages {
       switch stage {
       case .conv(let out, let kernel, let stride, let padding):
-        specs.append(.conv(outChannels: out, kernel: kernel, stride: stride, padding: padding, pool: pool))
+        specs.append(
+          .conv(outChannels: out, kernel: kernel, stride: stride, padding: padding, pool: pool))
         pool = 1
       case .linear(let out):
         specs.append(.dense(outFeatures: out, pool: pool))
@@ -151,7 +155,8 @@ public final class EDBPMethod: TrainingMethod {
       }
     }
     guard pool == 1 else {
-      throw .invalid(field: "--model", value: model.notation, expected: "a last layer after pooling")
+      throw .invalid(
+        field: "--model", value: model.notation, expected: "a last layer after pooling")
     }
     return specs
   }
@@ -295,7 +300,8 @@ public final class EDBPMethod: TrainingMethod {
       backwardSpikes += c.backwardSpikeEvents
     }
     for l in layerNames.indices {
-      counter.addNeuronUpdates(network.layers[l].output.count * network.timeSteps * samples, layer: l)
+      counter.addNeuronUpdates(
+        network.layers[l].output.count * network.timeSteps * samples, layer: l)
     }
     var extras: [(key: String, value: Double)] = [("forward_synaptic_events", Double(forward))]
     if train {
@@ -419,12 +425,25 @@ public final class EDBPMethod: TrainingMethod {
     let dense = Double(network.denseMACsPerStep * network.timeSteps)
     var entries: [(key: String, value: JSONValue)] = []
     if let values = lastEpochPerSample {
-      for (name, value) in zip(EDBPMethod.extraNames, values) { entries.append((name, JSONValue(value))) }
+      for (name, value) in zip(EDBPMethod.extraNames, values) {
+        entries.append((name, JSONValue(value)))
+      }
       entries.append(("dense_macs_per_sample", JSONValue(dense)))
       entries.append(("forward_events_per_dense_mac", JSONValue(values[0] / dense)))
       entries.append(("backward_events_per_dense_mac", JSONValue(values[1] / dense)))
     }
     entries.append(("ws_backward", JSONValue(settings.standardizationBackward.rawValue)))
+    // What the optimizer really uses (edbp clips at 1 by default and decays both groups).
+    entries.append(
+      (
+        "gradient_clip_norm_used",
+        optimizer.settings.gradientClipNorm.map { JSONValue($0) } ?? .null
+      ))
+    entries.append(
+      (
+        "weight_decay_groups_used",
+        .array(optimizer.settings.weightDecayGroups.map { JSONValue($0.name) })
+      ))
     entries.append(("layer_decay", JSONValue(Double(settings.backward.layerDecay))))
     return entries
   }
@@ -481,7 +500,8 @@ extension EDBPMethod {
   /// N-MNIST: 12C5p1-AP2-64C5-AP2-10, T = 30, weight decay 0.2), AdamW, lr 5e-4.
   public static let descriptor: TrainingMethodDescriptor = {
     func neuron(_ m: Double, _ s: Double, _ g: Double) -> ModelSpec.NeuronSettings {
-      ModelSpec.NeuronSettings(kind: "srm", parameters: ["tauM": m, "tauS": s, "tauG": g, "vThreshold": 1])
+      ModelSpec.NeuronSettings(
+        kind: "srm", parameters: ["tauM": m, "tauS": s, "tauG": g, "vThreshold": 1])
     }
     let images = MethodDefaults(
       timeSteps: 5, model: "15C5-AP2-40C5-AP2-300-10", readout: .spiking, neuron: neuron(5, 3, 2.5),

@@ -32,7 +32,8 @@ public struct EDBPSettings: Sendable, Equatable {
     let nmnist = dataset == "nmnist"
     return EDBPSettings(
       neuron: nmnist
-        ? GridSRM.Parameters(tauM: 8, tauS: 4, tauG: 3) : GridSRM.Parameters(tauM: 5, tauS: 3, tauG: 2.5),
+        ? GridSRM.Parameters(tauM: 8, tauS: 4, tauG: 3)
+        : GridSRM.Parameters(tauM: 5, tauS: 3, tauG: 2.5),
       desiredCount: nmnist ? 15 : 5, undesiredCount: nmnist ? 2 : 1,
       averageSpikeInit: nmnist ? 2 : 0.5, backward: SRMSimulator.BackwardOptions(),
       supervisoryTrick: true, trickThreshold: 0.05, standardizationBackward: .exact,
@@ -46,7 +47,8 @@ public struct EDBPSettings: Sendable, Equatable {
     let spec = setup.model.neuron
     if spec.kind == "srm" {
       neuron = GridSRM.Parameters(
-        tauM: spec.value("tauM", default: neuron.tauM), tauS: spec.value("tauS", default: neuron.tauS),
+        tauM: spec.value("tauM", default: neuron.tauM),
+        tauS: spec.value("tauS", default: neuron.tauS),
         tauG: spec.value("tauG", default: neuron.tauG),
         threshold: spec.value("vThreshold", default: neuron.threshold))
     }
@@ -59,7 +61,8 @@ public struct EDBPSettings: Sendable, Equatable {
     if let v = o["du-clip"]?.doubleValue { backward.duInverseClip = Float(v) }
     if let v = o["dudt-clip"]?.doubleValue { backward.dudtInverseClip = Float(v) }
     if let v = o["supervisory-trick"]?.stringValue { supervisoryTrick = v == "on" }
-    if let v = o["ws-backward"]?.stringValue, let kind = WeightStandardization.Backward(rawValue: v) {
+    if let v = o["ws-backward"]?.stringValue, let kind = WeightStandardization.Backward(rawValue: v)
+    {
       standardizationBackward = kind
     }
     if let v = o["flip"]?.stringValue, v != "auto" { horizontalFlip = v == "on" }
