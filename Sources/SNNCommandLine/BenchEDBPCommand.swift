@@ -47,8 +47,9 @@ struct BenchEDBPCommand: Command {
   }
 
   func run(in context: CommandContext) throws {
-    let root = resolveDataRoot(data, environment: context.environment)
-    let train = try TrainingDatasetLoaders.images(.mnist, split: .train, root: root)
+    let root = DataRoot.resolve(explicit: data, environment: context.environment)
+    let train = try TrainingDatasetCatalog.shared.lookup("mnist").load(
+      .train, TrainingDatasetEntry.Request(root: root, timeSteps: 5))
     let set = DatasetPrefix(train, count: min(samples, train.sampleCount))
     var spec = try ModelSpec.parse(model, input: set.sampleShape.feature, field: "--model")
     spec.readout = .spiking

@@ -24,6 +24,9 @@ public enum SNNTool {
       .command(BenchQueueCommand.self),
       .command(BenchScalingCommand.self),
       .command(BenchEDBPCommand.self),
+      .command(BenchGEMMCommand.self),
+      .command(BenchConvCommand.self),
+      .command(BenchTrainCommand.self),
     ]
   }
 

@@ -124,6 +124,19 @@ func makeEDBP(_ configuration: RunConfiguration, _ dataset: any LabelledDataset)
     }
   }
 
+  // `snn train --resume` feeds the stored options back through resolveOptions: the unset
+  // per-dataset options (null) must pass, and a null for a set option must not.
+  @Test func storedOptionsResolveAgain() throws {
+    let configuration = try edbpConfiguration(options: [("du-clip", 3.0)])
+    let stored = try RunConfiguration(json: configuration.json, field: "checkpoint")
+    let again = try EDBPMethod.descriptor.resolveOptions(stored.methodOptions.entries)
+    #expect(again.json == configuration.methodOptions.json)
+    #expect(again.entries.contains { $0.name == "desired-count" && $0.value == .null })
+    #expect(throws: ConfigurationError.self) {
+      _ = try EDBPMethod.descriptor.resolveOptions([("du-clip", .null)])
+    }
+  }
+
   @Test func countLossFollowsTheSpec() {
     // Label 1 with desired 5, others 1: n = [3, 2, 0, 1], T = 5.
     let (loss, gradients) = EDBPMethod.countLoss(
