@@ -67,6 +67,10 @@ let package = Package(
       name: "mnist-train", dependencies: ["SNN"], path: "Examples/mnist-train",
       exclude: ["README.md"]),
 
+    .executableTarget(
+      name: "edbp-mnist", dependencies: ["SNN"], path: "Examples/edbp-mnist",
+      exclude: ["README.md"]),
+
     // libFuzzer harness for the data readers: a placeholder executable unless built with
     // -DSNN_FUZZ and -sanitize=fuzzer (Docs/Datasets.md, "Fuzzing").
     .executableTarget(

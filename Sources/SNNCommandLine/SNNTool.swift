@@ -24,6 +24,7 @@ public enum SNNTool {
       .command(BenchCUBACommand.self),
       .command(BenchQueueCommand.self),
       .command(BenchScalingCommand.self),
+      .command(BenchEDBPCommand.self),
       .command(BenchGEMMCommand.self),
       .command(BenchConvCommand.self),
       .command(BenchTrainCommand.self),

@@ -196,7 +196,7 @@ struct TrainCommand: Command {
       throw conflict("--dataset", datasetName, stored.dataset)
     }
     dataset = try catalog.lookup(datasetName)
-    let defaults = descriptor.defaults
+    let defaults = descriptor.defaults.resolved(for: datasetName)
 
     // Scalars.
     let timeSteps =

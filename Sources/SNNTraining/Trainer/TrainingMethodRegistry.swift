@@ -64,5 +64,6 @@ extension TrainingMethodRegistry {
     RateMethod.descriptor,
     OnlineMethods.ndotDescriptor,
     OnlineMethods.otttDescriptor,
+    EDBPMethod.descriptor,
   ]
 }
