@@ -1,0 +1,344 @@
+import SNNBase
+
+/// The backward phase of SPIDE, event-driven: T_b steps of ternary neurons ("neuron
+/// couples") on the transposed graph, whose rates β approach the implicit adjoint
+///
+///     δ_L = g + W_fbᵀ(D_0 ⊙ m_0 ⊙ δ_0)/q,   δ_{l−1} = W_lᵀ(D_l ⊙ m_l ⊙ δ_l)/q
+///
+/// while |δ| < A (and saturate at ±A beyond). Per step t = 1…T_b, layers L…0 in order:
+/// layer L integrates g plus the feedback spikes of layer 0 from step t − 1; layer l − 1
+/// integrates layer l's spikes of the same step. A neuron fires +A at v ≥ V_b and −A at
+/// v ≤ −V_b and subtracts its spike.
+///
+/// Gated-off neurons (m = 0) are not simulated: their input and drive are masked, so they
+/// never fire. This is exactly equivalent to dropping their spikes (what the spec
+/// describes), because a gated-off neuron's β is multiplied by m = 0 wherever it is used
+/// and its spikes would be dropped; only the count of spikes nobody receives differs.
+///
+/// Cost: ternary spikes deliver through the projections' transposed runs; a block is
+/// evaluated only when it received input or when layer L's constant drive g brings one of
+/// its neurons to ±V_b (predicted in closed form and scheduled); silent steps are skipped.
+public final class SPIDEBackwardPhase {
+  public let layers: [SPIDELayer]
+  public let timeSteps: Int
+  public let leak: Double
+  var populations: UnsafeMutablePointer<SPIDEPopulation>
+  var schedules: [BucketEventQueue<Int32>]
+  var timeBase = 0
+  /// Spikes of layer 0 at the current step with their sign, for the feedback.
+  var feedbackSpikes: [Int32] = []
+  let leakMultiplier: Int64
+  /// λ^{T_b−t}.
+  let spikeWeights: [Double]
+  /// Synaptic events delivered into each layer in the last run (layer L: from the feedback).
+  public private(set) var synapticEvents: [Int]
+  public private(set) var activeSteps = 0
+
+  public init(layers: [SPIDELayer], timeSteps: Int, leak: Double = 1) {
+    precondition(!layers.isEmpty && timeSteps >= 1)
+    self.layers = layers
+    self.timeSteps = timeSteps
+    self.leak = leak
+    populations = .allocate(capacity: layers.count)
+    for (l, layer) in layers.enumerated() { (populations + l).initialize(to: SPIDEPopulation(layer)) }
+    schedules = layers.map { _ in BucketEventQueue<Int32>(horizon: timeSteps + 2) }
+    leakMultiplier = SPIDEFixedPoint.leakMultiplier(leak)
+    spikeWeights = (0...timeSteps).map { GridLIF.power(leak, timeSteps - $0) }
+    synapticEvents = Array(repeating: 0, count: layers.count)
+  }
+
+  public convenience init(network: SPIDENetwork, timeSteps: Int) {
+    self.init(layers: network.layers, timeSteps: timeSteps, leak: network.neuron.leak)
+  }
+
+  deinit {
+    for l in 0..<layers.count { populations[l].deallocate() }
+    populations.deinitialize(count: layers.count)
+    populations.deallocate()
+  }
+
+  /// Runs T_b steps for one sample.
+  ///
+  /// - Parameters:
+  ///   - gradient: g = ∂(s·L)/∂a_L per neuron of layer L (engine layout), injected at every
+  ///     step.
+  ///   - gates: per layer, m = 1[0 < a < 1] from the forward phase (one byte per neuron).
+  ///   - feedbackMask: layer 0's dropout mask on the feedback current (nil: all kept):
+  ///     spikes of layer 0 reach the feedback only where it is 1.
+  public func run(
+    _ network: SPIDECompiledNetwork, gradient: UnsafeBufferPointer<Float>,
+    gates: [UnsafeBufferPointer<UInt8>], feedbackMask: UnsafeBufferPointer<UInt8>? = nil
+  ) {
+    let net = network.network
+    precondition(net.layers == layers && network.backwardTimeSteps == timeSteps)
+    precondition(net.neuron.leak == leak && gates.count == layers.count)
+    let last = layers.count - 1
+    precondition(gradient.count == layers[last].neuronCount, "gradient size mismatch")
+    let leaky = leak < 1
+    let steps = Int32(timeSteps)
+    timeBase += timeSteps + 2
+    synapticEvents = Array(repeating: 0, count: layers.count)
+    activeSteps = 0
+    feedbackSpikes.removeAll(keepingCapacity: true)
+    let limit = network.backwardDriveLimit
+
+    for l in 0...last {
+      let pop = populations + l
+      pop.pointee.clear(leaky: leaky)
+      schedules[l].removeAll()
+      schedules[l].advance(to: timeBase)
+      let s = network.backwardShift[l]
+      pop.pointee.threshold = SPIDEFixedPoint.quantize(net.neuron.vBackward, shift: s)
+      pop.pointee.reset = SPIDEFixedPoint.quantize(net.neuron.amplitude, shift: s)
+      let gate = gates[l]
+      precondition(gate.count >= layers[l].neuronCount)
+      let factor = Double(1 << s)
+      for n in 0..<layers[l].neuronCount {
+        let open = gate[n] != 0
+        pop.pointee.mask[n] = open ? -1 : 0
+        var c = 0.0
+        if l == last && open { c = min(max(Double(gradient[n]), -limit), limit) }
+        pop.pointee.drive[n] = Int32((c * factor).rounded())
+      }
+      if l == last {
+        for b in 0..<layers[l].pixelCount { predict(pop, block: b, after: 0, layer: l) }
+      }
+    }
+
+    var t: Int32 = nextStep(after: 0, feedbackPending: false)
+    while t <= steps {
+      activeSteps += 1
+      for l in stride(from: last, through: 0, by: -1) {
+        let pop = populations + l
+        collectDue(pop, layer: l, step: t)
+        if pop.pointee.allTouched {
+          for b in 0..<pop.pointee.blockCount {
+            evaluate(network, pop, layer: l, block: b, step: t, leaky: leaky)
+          }
+        } else {
+          var i = 0
+          while i < pop.pointee.touchedCount {
+            evaluate(
+              network, pop, layer: l, block: Int(pop.pointee.touched[i]), step: t, leaky: leaky)
+            i += 1
+          }
+        }
+        pop.pointee.touchedCount = 0
+        pop.pointee.allTouched = false
+      }
+      let pending = !feedbackSpikes.isEmpty && t < steps
+      if pending { deliverFeedback(network, feedbackMask, step: t + 1) }
+      feedbackSpikes.removeAll(keepingCapacity: true)
+      t = nextStep(after: t, feedbackPending: pending)
+    }
+  }
+
+  func nextStep(after t: Int32, feedbackPending: Bool) -> Int32 {
+    if feedbackPending { return t + 1 }
+    var best = Int32(timeSteps + 1)
+    for l in 0..<layers.count {
+      if let key = schedules[l].minimumKey { best = min(best, Int32(key.time - timeBase)) }
+    }
+    return max(best, t + 1)
+  }
+
+  @inline(__always)
+  func collectDue(_ pop: UnsafeMutablePointer<SPIDEPopulation>, layer l: Int, step t: Int32) {
+    let due = timeBase + Int(t)
+    while let key = schedules[l].minimumKey, key.time <= due {
+      let (k, b) = schedules[l].pop()!
+      if k.time == due && pop.pointee.next[Int(b)] == t { pop.pointee.touch(block: Int(b), step: t) }
+    }
+  }
+
+  /// Predicts block b's next crossing of ±V_b under its constant drive alone.
+  @inline(__always)
+  func predict(
+    _ pop: UnsafeMutablePointer<SPIDEPopulation>, block b: Int, after t: Int32, layer l: Int
+  ) {
+    let size = pop.pointee.blockSize
+    let base = b * size
+    let theta = pop.pointee.threshold
+    var k = Float.infinity
+    if leak < 1 {
+      for n in base..<(base + size) {
+        let u = pop.pointee.v[n]
+        let c = pop.pointee.drive[n]
+        k = min(k, SPIDEFixedPoint.leakyStepsToReach(theta, from: u, drive: c, leak: leak))
+        k = min(k, SPIDEFixedPoint.leakyStepsToReach(theta, from: 0 &- u, drive: 0 &- c, leak: leak))
+      }
+    } else {
+      var g = 0
+      while g < size {
+        let u = Lanes.load(pop.pointee.v, base + g)
+        let c = Lanes.load(pop.pointee.drive, base + g)
+        let zero = SIMD8<Int32>(repeating: 0)
+        let up = Lanes.stepsToReach(theta, from: u, drive: c)
+        let down = Lanes.stepsToReach(theta, from: zero &- u, drive: zero &- c)
+        k = min(k, pointwiseMin(up, down).min())
+        g += 8
+      }
+    }
+    if k <= Float(timeSteps) - Float(t) {
+      let step = t + Int32(k)
+      pop.pointee.next[b] = step
+      schedules[l].push(time: timeBase + Int(step), phase: .threshold, Int32(b))
+    } else {
+      pop.pointee.next[b] = 0
+    }
+  }
+
+  @inline(__always)
+  func evaluate(
+    _ network: SPIDECompiledNetwork, _ pop: UnsafeMutablePointer<SPIDEPopulation>, layer l: Int,
+    block b: Int, step t: Int32, leaky: Bool
+  ) {
+    let size = pop.pointee.blockSize
+    let base = b * size
+    let idle = t - pop.pointee.last[b]
+    pop.pointee.last[b] = t
+    pop.pointee.blockEvaluations += 1
+    let vb = pop.pointee.threshold
+    let amplitude = pop.pointee.reset
+    if leaky {
+      let weight = spikeWeights[Int(t)]
+      for n in base..<(base + size) {
+        let c = pop.pointee.drive[n]
+        var u = pop.pointee.v[n]
+        var k: Int32 = 1
+        while k < idle {
+          u = SPIDEFixedPoint.leak(u &+ c, leakMultiplier)
+          k += 1
+        }
+        u = u &+ c &+ (pop.pointee.acc[n] & pop.pointee.mask[n])
+        pop.pointee.acc[n] = 0
+        if u >= vb {
+          u = u &- amplitude
+          pop.pointee.count[n] &+= 1
+          pop.pointee.weighted[n] += weight
+          pop.pointee.spikes += 1
+          emit(network, layer: l, neuron: n, positive: true, step: t)
+        } else if u <= 0 &- vb {
+          u = u &+ amplitude
+          pop.pointee.count[n] &-= 1
+          pop.pointee.weighted[n] -= weight
+          pop.pointee.spikes += 1
+          emit(network, layer: l, neuron: n, positive: false, step: t)
+        }
+        pop.pointee.v[n] = SPIDEFixedPoint.leak(u, leakMultiplier)
+      }
+    } else {
+      let vbV = SIMD8<Int32>(repeating: vb)
+      let minusVb = SIMD8<Int32>(repeating: 0 &- vb)
+      let amplitudeV = SIMD8<Int32>(repeating: amplitude)
+      let idleV = SIMD8<Int32>(repeating: idle)
+      let zero = SIMD8<Int32>(repeating: 0)
+      let one = SIMD8<Int32>(repeating: 1)
+      var g = 0
+      while g < size {
+        let i = base + g
+        var u = Lanes.load(pop.pointee.v, i)
+        let c = Lanes.load(pop.pointee.drive, i)
+        u = u &+ c &* idleV &+ (Lanes.load(pop.pointee.acc, i) & Lanes.load(pop.pointee.mask, i))
+        let up = u .>= vbV
+        let down = u .<= minusVb
+        u.replace(with: u &- amplitudeV, where: up)
+        u.replace(with: u &+ amplitudeV, where: down)
+        Lanes.store(u, pop.pointee.v, i)
+        Lanes.store(zero, pop.pointee.acc, i)
+        if any(up .| down) {
+          let delta = zero.replacing(with: one, where: up).replacing(with: zero &- one, where: down)
+          Lanes.store(Lanes.load(pop.pointee.count, i) &+ delta, pop.pointee.count, i)
+          for lane in 0..<8 where up[lane] || down[lane] {
+            pop.pointee.spikes += 1
+            emit(network, layer: l, neuron: i + lane, positive: up[lane], step: t)
+          }
+        }
+        g += 8
+      }
+    }
+    predict(pop, block: b, after: t, layer: l)
+  }
+
+  /// Delivers a ternary spike of neuron n of layer l: to layer l − 1 at once, or (layer 0)
+  /// to the feedback for the next step.
+  @inline(__always)
+  func emit(_ network: SPIDECompiledNetwork, layer l: Int, neuron n: Int, positive: Bool, step t: Int32) {
+    if l == 0 {
+      if network.network.feedback != nil { feedbackSpikes.append(positive ? Int32(n) : ~Int32(n)) }
+      return
+    }
+    let target = populations + (l - 1)
+    let projection = network.network.projections[l - 1]
+    var events = 0
+    network.backwardWeights[l].withUnsafeBufferPointer { w in
+      let pool = network.backwardPoolWeight[l]
+      projection.forEachSourceRun(of: n) { first, offset, count in
+        if count == 1 && w.isEmpty {
+          target.pointee.acc[first] &+= positive ? pool : 0 &- pool
+        } else if positive {
+          Lanes.add(target.pointee.acc + first, w.baseAddress! + offset, count)
+        } else {
+          Lanes.subtract(target.pointee.acc + first, w.baseAddress! + offset, count)
+        }
+        target.pointee.touch(first: first, count: count, step: t)
+        events += count
+      }
+    }
+    synapticEvents[l - 1] += events
+  }
+
+  /// Delivers layer 0's spikes of step t − 1 through the transposed feedback into layer L.
+  func deliverFeedback(
+    _ network: SPIDECompiledNetwork, _ mask: UnsafeBufferPointer<UInt8>?, step t: Int32
+  ) {
+    guard let projection = network.network.feedback else { return }
+    let last = layers.count - 1
+    let target = populations + last
+    var events = 0
+    network.feedbackBackwardWeights.withUnsafeBufferPointer { w in
+      for code in feedbackSpikes {
+        let positive = code >= 0
+        let n = Int(positive ? code : ~code)
+        if let mask, mask[n] == 0 { continue }
+        projection.forEachSourceRun(of: n) { first, offset, count in
+          if positive {
+            Lanes.add(target.pointee.acc + first, w.baseAddress! + offset, count)
+          } else {
+            Lanes.subtract(target.pointee.acc + first, w.baseAddress! + offset, count)
+          }
+          target.pointee.touch(first: first, count: count, step: t)
+          events += count
+        }
+      }
+    }
+    synapticEvents[last] += events
+  }
+
+  // MARK: Results
+
+  /// The signed spike counts Σ z/A of layer l, valid until the next run.
+  public func counts(_ l: Int) -> UnsafeBufferPointer<Int32> {
+    UnsafeBufferPointer(start: populations[l].count, count: layers[l].neuronCount)
+  }
+
+  /// Ternary spikes (of either sign) of layer l in the last run.
+  public func spikeCount(_ l: Int) -> Int { populations[l].spikes }
+
+  public func blockEvaluations(_ l: Int) -> Int { populations[l].blockEvaluations }
+
+  /// Writes β of layer l: A·Σ z/(A·T_b) (or the λ-weighted mean for leaky neurons).
+  public func rates(_ l: Int, amplitude: Double, into beta: UnsafeMutableBufferPointer<Float>) {
+    let pop = populations[l]
+    let n = layers[l].neuronCount
+    precondition(beta.count >= n)
+    if leak < 1 {
+      var norm = 0.0
+      for t in 1...timeSteps { norm += spikeWeights[t] }
+      for i in 0..<n { beta[i] = Float(amplitude * pop.weighted[i] / norm) }
+    } else {
+      let scale = Float(amplitude / Double(timeSteps))
+      for i in 0..<n { beta[i] = Float(pop.count[i]) * scale }
+    }
+  }
+}
