@@ -168,16 +168,21 @@ public final class SPIDEBackwardPhase {
         k = min(k, SPIDEFixedPoint.leakyStepsToReach(theta, from: 0 &- u, drive: 0 &- c, leak: leak))
       }
     } else {
+      // Up-crossings of V_b by u and down-crossings of −V_b (up-crossings of V_b by −u).
+      let thetaV = SIMD8<Int32>(repeating: theta)
+      let zero = SIMD8<Int32>(repeating: 0)
+      var largest = SIMD8<Int32>(repeating: .min)
+      var ratio = Lanes.infiniteRatio
       var g = 0
       while g < size {
         let u = Lanes.load(pop.pointee.v, base + g)
         let c = Lanes.load(pop.pointee.drive, base + g)
-        let zero = SIMD8<Int32>(repeating: 0)
-        let up = Lanes.stepsToReach(theta, from: u, drive: c)
-        let down = Lanes.stepsToReach(theta, from: zero &- u, drive: zero &- c)
-        k = min(k, pointwiseMin(up, down).min())
+        Lanes.accumulatePrediction(thetaV, u: u, c: c, largest: &largest, smallestRatio: &ratio)
+        Lanes.accumulatePrediction(
+          thetaV, u: zero &- u, c: zero &- c, largest: &largest, smallestRatio: &ratio)
         g += 8
       }
+      k = Lanes.predictedSteps(theta, largest: largest, smallestRatio: ratio)
     }
     if k <= Float(timeSteps) - Float(t) {
       let step = t + Int32(k)
@@ -233,25 +238,22 @@ public final class SPIDEBackwardPhase {
       let amplitudeV = SIMD8<Int32>(repeating: amplitude)
       let idleV = SIMD8<Int32>(repeating: idle)
       let zero = SIMD8<Int32>(repeating: 0)
-      let one = SIMD8<Int32>(repeating: 1)
       var g = 0
       while g < size {
         let i = base + g
         var u = Lanes.load(pop.pointee.v, i)
         let c = Lanes.load(pop.pointee.drive, i)
         u = u &+ c &* idleV &+ (Lanes.load(pop.pointee.acc, i) & Lanes.load(pop.pointee.mask, i))
-        let up = u .>= vbV
-        let down = u .<= minusVb
-        u.replace(with: u &- amplitudeV, where: up)
-        u.replace(with: u &+ amplitudeV, where: down)
+        let up = Lanes.atLeast(u, vbV)
+        let down = Lanes.atLeast(minusVb, u)
+        u = u &- (amplitudeV & up) &+ (amplitudeV & down)
         Lanes.store(u, pop.pointee.v, i)
         Lanes.store(zero, pop.pointee.acc, i)
-        if any(up .| down) {
-          let delta = zero.replacing(with: one, where: up).replacing(with: zero &- one, where: down)
-          Lanes.store(Lanes.load(pop.pointee.count, i) &+ delta, pop.pointee.count, i)
-          for lane in 0..<8 where up[lane] || down[lane] {
+        if (up | down) != zero {
+          Lanes.store(Lanes.load(pop.pointee.count, i) &- up &+ down, pop.pointee.count, i)
+          for lane in 0..<8 where up[lane] != 0 || down[lane] != 0 {
             pop.pointee.spikes += 1
-            emit(network, layer: l, neuron: i + lane, positive: up[lane], step: t)
+            emit(network, layer: l, neuron: i + lane, positive: up[lane] != 0, step: t)
           }
         }
         g += 8

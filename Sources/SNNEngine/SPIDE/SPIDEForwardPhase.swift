@@ -194,13 +194,17 @@ public final class SPIDEForwardPhase {
             theta, from: pop.pointee.v[n], drive: pop.pointee.drive[n], leak: leak))
       }
     } else {
+      let thetaV = SIMD8<Int32>(repeating: theta)
+      var largest = SIMD8<Int32>(repeating: .min)
+      var ratio = Lanes.infiniteRatio
       var g = 0
       while g < size {
-        let u = Lanes.load(pop.pointee.v, base + g)
-        let c = Lanes.load(pop.pointee.drive, base + g)
-        k = min(k, Lanes.stepsToReach(theta, from: u, drive: c).min())
+        Lanes.accumulatePrediction(
+          thetaV, u: Lanes.load(pop.pointee.v, base + g), c: Lanes.load(pop.pointee.drive, base + g),
+          largest: &largest, smallestRatio: &ratio)
         g += 8
       }
+      k = Lanes.predictedSteps(theta, largest: largest, smallestRatio: ratio)
     }
     if k <= Float(timeSteps) - Float(t) {
       let step = t + Int32(k)
@@ -250,7 +254,6 @@ public final class SPIDEForwardPhase {
       let resetV = SIMD8<Int32>(repeating: reset)
       let idleV = SIMD8<Int32>(repeating: idle)
       let zero = SIMD8<Int32>(repeating: 0)
-      let one = SIMD8<Int32>(repeating: 1)
       var g = 0
       while g < size {
         let i = base + g
@@ -258,15 +261,13 @@ public final class SPIDEForwardPhase {
         let c = Lanes.load(pop.pointee.drive, i)
         let input = Lanes.load(pop.pointee.acc, i) & Lanes.load(pop.pointee.mask, i)
         u = u &+ c &* idleV &+ input
-        let fired = u .>= thetaV
-        u.replace(with: u &- resetV, where: fired)
+        let fired = Lanes.atLeast(u, thetaV)
+        u = u &- (resetV & fired)
         Lanes.store(u, pop.pointee.v, i)
         Lanes.store(zero, pop.pointee.acc, i)
-        if any(fired) {
-          Lanes.store(
-            Lanes.load(pop.pointee.count, i) &+ zero.replacing(with: one, where: fired),
-            pop.pointee.count, i)
-          for lane in 0..<8 where fired[lane] {
+        if fired != zero {
+          Lanes.store(Lanes.load(pop.pointee.count, i) &- fired, pop.pointee.count, i)
+          for lane in 0..<8 where fired[lane] != 0 {
             pop.pointee.spikes += 1
             emit(network, layer: l, neuron: i + lane, step: t)
           }

@@ -150,21 +150,46 @@ enum Lanes {
     }
   }
 
-  /// The smallest k ≥ 1 with `u + k·c ≥ θ` for c > 0, as a lower bound computed in Float
-  /// (never later than the exact step; a wake-up that comes early is harmless); for c ≤ 0,
-  /// 1 when `u + c ≥ θ`, else +∞. Per lane.
+  /// −1 in the lanes where `x ≥ y`, else 0 (integer arithmetic only, so it stays in vector
+  /// registers; valid while `y − 1 − x` does not overflow, which the fixed point ensures).
   @inline(__always) @usableFromInline
-  static func stepsToReach(_ theta: Int32, from u: SIMD8<Int32>, drive c: SIMD8<Int32>)
-    -> SIMD8<Float>
+  static func atLeast(_ x: SIMD8<Int32>, _ y: SIMD8<Int32>) -> SIMD8<Int32> {
+    (y &- 1 &- x) &>> 31
+  }
+
+  /// Accumulates, over the vectors of a block, what the block's drive-only prediction needs:
+  /// the largest `u + c` (a lane at or above θ fires at the next step whatever its drive)
+  /// and the smallest `max(θ − u, 1)/max(c, 0)` in Float (+∞ for lanes without positive
+  /// drive).
+  @inline(__always) @usableFromInline
+  static func accumulatePrediction(
+    _ theta: SIMD8<Int32>, u: SIMD8<Int32>, c: SIMD8<Int32>, largest: inout SIMD8<Int32>,
+    smallestRatio: inout SIMD8<Int32>
+  ) {
+    largest = pointwiseMax(largest, u &+ c)
+    let numerator = pointwiseMax(theta &- u, SIMD8<Int32>(repeating: 1))
+    let denominator = pointwiseMax(c, SIMD8<Int32>(repeating: 0))
+    // The quotient is positive or +∞, so its IEEE bit pattern orders like an integer.
+    let ratio = SIMD8<Float>(numerator) / SIMD8<Float>(denominator)
+    smallestRatio = pointwiseMin(smallestRatio, unsafeBitCast(ratio, to: SIMD8<Int32>.self))
+  }
+
+  /// The initial value of the accumulated smallest ratio (+∞ as a bit pattern).
+  @usableFromInline static let infiniteRatio = SIMD8<Int32>(
+    repeating: Int32(bitPattern: Float.infinity.bitPattern))
+
+  /// The predicted step count from the accumulated values: 1 when some lane is at θ after
+  /// one more step of drive, else ⌈smallest ratio⌉ computed as a lower bound (the Float
+  /// quotient is shrunk by 4·10⁻⁷, more than its rounding error, so the prediction is never
+  /// later than the exact crossing; an early wake-up is harmless: the block is evaluated,
+  /// does not fire, and predicts again).
+  @inline(__always) @usableFromInline
+  static func predictedSteps(_ theta: Int32, largest: SIMD8<Int32>, smallestRatio: SIMD8<Int32>)
+    -> Float
   {
-    let thetaV = SIMD8<Int32>(repeating: theta)
-    let positive = c .> 0
-    let ratio = SIMD8<Float>(thetaV &- u) / SIMD8<Float>(c) * 0.999_999_6
-    var k = ratio.rounded(.up)
-    k.replace(with: 1, where: k .< 1)
-    let now = (u &+ c) .>= thetaV
-    var idle = SIMD8<Float>(repeating: .infinity)
-    idle.replace(with: 1, where: now)
-    return idle.replacing(with: k, where: positive)
+    if largest.max() >= theta { return 1 }
+    let r = Float(bitPattern: UInt32(bitPattern: smallestRatio.min()))
+    if !r.isFinite { return .infinity }
+    return max(1, (r * 0.999_999_6).rounded(.up))
   }
 }

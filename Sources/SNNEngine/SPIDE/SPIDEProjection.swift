@@ -173,32 +173,50 @@ public struct SPIDEProjection: Sendable {
   }
 
   /// The weights reordered so that the runs of ``forEachTargetRun(of:_:)`` are contiguous.
-  public func forwardLayoutWeights() -> [Float] {
+  public func forwardLayoutWeights() -> [Float] { forwardLayout(weights) }
+
+  /// The weights reordered so that the runs of ``forEachSourceRun(of:_:)`` are contiguous.
+  public func backwardLayoutWeights() -> [Float] { backwardLayout(weights) }
+
+  /// Any per-weight array in canonical order, reordered like ``forwardLayoutWeights()``.
+  public func forwardLayout<T>(_ canonical: [T]) -> [T] {
     switch wiring {
-    case .dense, .conv: return weights
+    case .dense, .conv, .averagePool: return canonical
     case .convTranspose:
-      return Self.swapLastTwo(weights, groups: kernel * kernel, target.paddedChannels,
-        source.paddedChannels)
-    case .averagePool: return []
+      return Self.swapLastTwo(
+        canonical, groups: kernel * kernel, target.paddedChannels, source.paddedChannels)
     }
   }
 
-  /// The weights reordered so that the runs of ``forEachSourceRun(of:_:)`` are contiguous.
-  public func backwardLayoutWeights() -> [Float] {
+  /// Any per-weight array in canonical order, reordered like ``backwardLayoutWeights()``.
+  public func backwardLayout<T>(_ canonical: [T]) -> [T] {
     switch wiring {
     case .dense:
-      return Self.swapLastTwo(weights, groups: 1, source.neuronCount, target.neuronCount)
+      return Self.swapLastTwo(canonical, groups: 1, source.neuronCount, target.neuronCount)
     case .conv:
-      return Self.swapLastTwo(weights, groups: kernel * kernel, source.paddedChannels,
-        target.paddedChannels)
-    case .convTranspose: return weights
-    case .averagePool: return []
+      return Self.swapLastTwo(
+        canonical, groups: kernel * kernel, source.paddedChannels, target.paddedChannels)
+    case .convTranspose, .averagePool: return canonical
+    }
+  }
+
+  /// Any per-weight array in backward layout, back in canonical order (the inverse of
+  /// ``backwardLayout(_:)``).
+  public func canonicalFromBackwardLayout<T>(_ backward: [T]) -> [T] {
+    switch wiring {
+    case .dense:
+      return Self.swapLastTwo(backward, groups: 1, target.neuronCount, source.neuronCount)
+    case .conv:
+      return Self.swapLastTwo(
+        backward, groups: kernel * kernel, target.paddedChannels, source.paddedChannels)
+    case .convTranspose, .averagePool: return backward
     }
   }
 
   /// `[g][a][b]` → `[g][b][a]`.
-  static func swapLastTwo(_ w: [Float], groups: Int, _ a: Int, _ b: Int) -> [Float] {
-    var out = [Float](repeating: 0, count: w.count)
+  static func swapLastTwo<T>(_ w: [T], groups: Int, _ a: Int, _ b: Int) -> [T] {
+    guard let first = w.first else { return w }
+    var out = [T](repeating: first, count: w.count)
     w.withUnsafeBufferPointer { src in
       out.withUnsafeMutableBufferPointer { dst in
         for g in 0..<groups {

@@ -58,5 +58,7 @@ public final class TrainingMethodRegistry: Sendable {
 extension TrainingMethodRegistry {
   /// The methods built into the library. A method adds itself here, in one line:
   /// `BPTTMethod.descriptor,`.
-  public static let builtInMethods: [TrainingMethodDescriptor] = []
+  public static let builtInMethods: [TrainingMethodDescriptor] = [
+    SPIDEMethod.descriptor,
+  ]
 }
