@@ -23,6 +23,8 @@ public final class SPIDEBackwardPhase {
   public let timeSteps: Int
   public let leak: Double
   var populations: UnsafeMutablePointer<SPIDEPopulation>
+  /// Per layer, the delivery of its spikes to the previous layer (index 0: the feedback).
+  var deliveries: UnsafeMutablePointer<SPIDEDelivery?>
   var schedules: [BucketEventQueue<Int32>]
   var timeBase = 0
   /// Spikes of layer 0 at the current step with their sign, for the feedback.
@@ -41,6 +43,8 @@ public final class SPIDEBackwardPhase {
     self.leak = leak
     populations = .allocate(capacity: layers.count)
     for (l, layer) in layers.enumerated() { (populations + l).initialize(to: SPIDEPopulation(layer)) }
+    deliveries = .allocate(capacity: layers.count)
+    deliveries.initialize(repeating: nil, count: layers.count)
     schedules = layers.map { _ in BucketEventQueue<Int32>(horizon: timeSteps + 2) }
     leakMultiplier = SPIDEFixedPoint.leakMultiplier(leak)
     spikeWeights = (0...timeSteps).map { GridLIF.power(leak, timeSteps - $0) }
@@ -55,6 +59,8 @@ public final class SPIDEBackwardPhase {
     for l in 0..<layers.count { populations[l].deallocate() }
     populations.deinitialize(count: layers.count)
     populations.deallocate()
+    deliveries.deinitialize(count: layers.count)
+    deliveries.deallocate()
   }
 
   /// Runs T_b steps for one sample.
@@ -81,6 +87,9 @@ public final class SPIDEBackwardPhase {
     activeSteps = 0
     feedbackSpikes.removeAll(keepingCapacity: true)
     let limit = network.backwardDriveLimit
+    for l in 0...last {
+      deliveries[l] = l == 0 ? network.feedbackBackwardDelivery : network.backwardDelivery[l]
+    }
 
     for l in 0...last {
       let pop = populations + l
@@ -267,22 +276,29 @@ public final class SPIDEBackwardPhase {
   @inline(__always)
   func emit(_ network: SPIDECompiledNetwork, layer l: Int, neuron n: Int, positive: Bool, step t: Int32) {
     if l == 0 {
-      if network.network.feedback != nil { feedbackSpikes.append(positive ? Int32(n) : ~Int32(n)) }
+      if deliveries[0] != nil { feedbackSpikes.append(positive ? Int32(n) : ~Int32(n)) }
       return
     }
+    guard let d = deliveries[l] else { return }
     let target = populations + (l - 1)
-    let projection = network.network.projections[l - 1]
+    let acc = target.pointee.acc
     var events = 0
-    network.backwardWeights[l].withUnsafeBufferPointer { w in
-      let pool = network.backwardPoolWeight[l]
-      projection.forEachSourceRun(of: n) { first, offset, count in
-        if count == 1 && w.isEmpty {
-          target.pointee.acc[first] &+= positive ? pool : 0 &- pool
-        } else if positive {
-          Lanes.add(target.pointee.acc + first, w.baseAddress! + offset, count)
-        } else {
-          Lanes.subtract(target.pointee.acc + first, w.baseAddress! + offset, count)
-        }
+    if d.isPool {
+      let w = positive ? d.poolWeight : 0 &- d.poolWeight
+      d.route.forEachRun(of: n) { first, _, count in
+        acc[first] &+= w
+        target.pointee.touch(first: first, count: count, step: t)
+        events += count
+      }
+    } else if positive {
+      d.route.forEachRun(of: n) { first, offset, count in
+        Lanes.add(acc + first, d.weights + offset, count)
+        target.pointee.touch(first: first, count: count, step: t)
+        events += count
+      }
+    } else {
+      d.route.forEachRun(of: n) { first, offset, count in
+        Lanes.subtract(acc + first, d.weights + offset, count)
         target.pointee.touch(first: first, count: count, step: t)
         events += count
       }
@@ -294,24 +310,23 @@ public final class SPIDEBackwardPhase {
   func deliverFeedback(
     _ network: SPIDECompiledNetwork, _ mask: UnsafeBufferPointer<UInt8>?, step t: Int32
   ) {
-    guard let projection = network.network.feedback else { return }
+    guard let d = deliveries[0] else { return }
     let last = layers.count - 1
     let target = populations + last
+    let acc = target.pointee.acc
     var events = 0
-    network.feedbackBackwardWeights.withUnsafeBufferPointer { w in
-      for code in feedbackSpikes {
-        let positive = code >= 0
-        let n = Int(positive ? code : ~code)
-        if let mask, mask[n] == 0 { continue }
-        projection.forEachSourceRun(of: n) { first, offset, count in
-          if positive {
-            Lanes.add(target.pointee.acc + first, w.baseAddress! + offset, count)
-          } else {
-            Lanes.subtract(target.pointee.acc + first, w.baseAddress! + offset, count)
-          }
-          target.pointee.touch(first: first, count: count, step: t)
-          events += count
+    for code in feedbackSpikes {
+      let positive = code >= 0
+      let n = Int(positive ? code : ~code)
+      if let mask, mask[n] == 0 { continue }
+      d.route.forEachRun(of: n) { first, offset, count in
+        if positive {
+          Lanes.add(acc + first, d.weights + offset, count)
+        } else {
+          Lanes.subtract(acc + first, d.weights + offset, count)
         }
+        target.pointee.touch(first: first, count: count, step: t)
+        events += count
       }
     }
     synapticEvents[last] += events

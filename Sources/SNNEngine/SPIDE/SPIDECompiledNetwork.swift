@@ -26,14 +26,21 @@ public struct SPIDECompiledNetwork: Sendable {
 
   /// `forwardWeights[l]`: the projection into layer l in forward layout, in layer l's
   /// fixed point (index 0: the input projection); `forwardPoolWeight[l]` for pooling.
-  let forwardWeights: [[Int32]]
+  let forwardWeights: [SPIDEWeightBuffer]
   let forwardPoolWeight: [Int32]
-  let feedbackForwardWeights: [Int32]
+  let feedbackForwardWeights: SPIDEWeightBuffer
   /// `backwardWeights[l]` (l ≥ 1): the projection into layer l in backward layout, times
   /// A·D_l/q, in layer l − 1's backward fixed point.
-  let backwardWeights: [[Int32]]
+  let backwardWeights: [SPIDEWeightBuffer]
   let backwardPoolWeight: [Int32]
-  let feedbackBackwardWeights: [Int32]
+  let feedbackBackwardWeights: SPIDEWeightBuffer
+  /// Delivery of each layer's spikes: `forwardDelivery[l]` over the projection into layer
+  /// l + 1 (none for L), `backwardDelivery[l]` from layer l to l − 1 (none for 0).
+  let forwardDelivery: [SPIDEDelivery?]
+  let backwardDelivery: [SPIDEDelivery?]
+  let inputDelivery: SPIDEDelivery
+  let feedbackForwardDelivery: SPIDEDelivery?
+  let feedbackBackwardDelivery: SPIDEDelivery?
 
   /// Quantizes `network` for phases of `timeSteps` and `backwardTimeSteps` steps.
   ///
@@ -113,32 +120,60 @@ public struct SPIDECompiledNetwork: Sendable {
     }
 
     // Quantized weights.
-    var forwardWeights: [[Int32]] = []
+    var forwardWeights: [SPIDEWeightBuffer] = []
     var forwardPool: [Int32] = []
-    var backwardWeights: [[Int32]] = [[]]
+    var backwardWeights: [SPIDEWeightBuffer] = [SPIDEWeightBuffer([])]
     var backwardPool: [Int32] = [0]
     for l in 0..<layerCount {
       let p = network.projection(into: l)
       let s = forwardShift[l]
-      forwardWeights.append(SPIDEFixedPoint.quantize(p.forwardLayoutWeights(), scale: 1, shift: s))
+      forwardWeights.append(
+        SPIDEWeightBuffer(SPIDEFixedPoint.quantize(p.forwardLayoutWeights(), scale: 1, shift: s)))
       forwardPool.append(SPIDEFixedPoint.quantize(Double(p.poolWeight), shift: s))
       if l >= 1 {
         let scale = amplitude / (q * keep[l])
         let sb = backwardShift[l - 1]
         backwardWeights.append(
-          SPIDEFixedPoint.quantize(p.backwardLayoutWeights(), scale: scale, shift: sb))
+          SPIDEWeightBuffer(
+            SPIDEFixedPoint.quantize(p.backwardLayoutWeights(), scale: scale, shift: sb)))
         backwardPool.append(SPIDEFixedPoint.quantize(Double(p.poolWeight) * scale, shift: sb))
       }
     }
     if let fb = network.feedback {
-      feedbackForwardWeights = SPIDEFixedPoint.quantize(
-        fb.forwardLayoutWeights(), scale: 1, shift: forwardShift[0])
-      feedbackBackwardWeights = SPIDEFixedPoint.quantize(
-        fb.backwardLayoutWeights(), scale: amplitude / (q * keep[0]), shift: backwardShift[last])
+      feedbackForwardWeights = SPIDEWeightBuffer(
+        SPIDEFixedPoint.quantize(fb.forwardLayoutWeights(), scale: 1, shift: forwardShift[0]))
+      feedbackBackwardWeights = SPIDEWeightBuffer(
+        SPIDEFixedPoint.quantize(
+          fb.backwardLayoutWeights(), scale: amplitude / (q * keep[0]), shift: backwardShift[last]))
+      feedbackForwardDelivery = SPIDEDelivery(
+        route: SPIDERoute(fb, forward: true), weights: feedbackForwardWeights.pointer,
+        poolWeight: 0)
+      feedbackBackwardDelivery = SPIDEDelivery(
+        route: SPIDERoute(fb, forward: false), weights: feedbackBackwardWeights.pointer,
+        poolWeight: 0)
     } else {
-      feedbackForwardWeights = []
-      feedbackBackwardWeights = []
+      feedbackForwardWeights = SPIDEWeightBuffer([])
+      feedbackBackwardWeights = SPIDEWeightBuffer([])
+      feedbackForwardDelivery = nil
+      feedbackBackwardDelivery = nil
     }
+    forwardDelivery = (0..<layerCount).map { l in
+      l == last
+        ? nil
+        : SPIDEDelivery(
+          route: SPIDERoute(network.projections[l], forward: true),
+          weights: forwardWeights[l + 1].pointer, poolWeight: forwardPool[l + 1])
+    }
+    backwardDelivery = (0..<layerCount).map { l in
+      l == 0
+        ? nil
+        : SPIDEDelivery(
+          route: SPIDERoute(network.projections[l - 1], forward: false),
+          weights: backwardWeights[l].pointer, poolWeight: backwardPool[l])
+    }
+    inputDelivery = SPIDEDelivery(
+      route: SPIDERoute(network.inputProjection, forward: true), weights: forwardWeights[0].pointer,
+      poolWeight: forwardPool[0])
     self.network = network
     self.timeSteps = timeSteps
     self.backwardTimeSteps = backwardTimeSteps
@@ -168,12 +203,11 @@ public struct SPIDECompiledNetwork: Sendable {
 
   /// Quantized weights for inspection and references (tests): the forward-layout weights of
   /// the projection into layer l (0: input projection), or the feedback's.
-  public func quantizedForwardWeights(into l: Int) -> [Int32] { forwardWeights[l] }
+  public func quantizedForwardWeights(into l: Int) -> [Int32] { forwardWeights[l].values }
   public func quantizedForwardPoolWeight(into l: Int) -> Int32 { forwardPoolWeight[l] }
-  public var quantizedFeedbackForwardWeights: [Int32] { feedbackForwardWeights }
+  public var quantizedFeedbackForwardWeights: [Int32] { feedbackForwardWeights.values }
   /// The backward-layout weights delivered from layer l to l − 1 (l ≥ 1).
-  public func quantizedBackwardWeights(from l: Int) -> [Int32] { backwardWeights[l] }
-  public func quantizedBackwardPoolWeight(from l: Int) -> Int32 { backwardPool(l) }
-  public var quantizedFeedbackBackwardWeights: [Int32] { feedbackBackwardWeights }
-  func backwardPool(_ l: Int) -> Int32 { backwardPoolWeight[l] }
+  public func quantizedBackwardWeights(from l: Int) -> [Int32] { backwardWeights[l].values }
+  public func quantizedBackwardPoolWeight(from l: Int) -> Int32 { backwardPoolWeight[l] }
+  public var quantizedFeedbackBackwardWeights: [Int32] { feedbackBackwardWeights.values }
 }

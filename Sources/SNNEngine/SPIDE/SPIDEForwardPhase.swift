@@ -24,6 +24,8 @@ public final class SPIDEForwardPhase {
   public let timeSteps: Int
   public let leak: Double
   var populations: UnsafeMutablePointer<SPIDEPopulation>
+  /// Per layer, the delivery of its spikes to the next layer (index L: the feedback).
+  var deliveries: UnsafeMutablePointer<SPIDEDelivery?>
   var schedules: [BucketEventQueue<Int32>]
   var timeBase = 0
   /// Spikes of layer L at the current step, for the feedback.
@@ -47,6 +49,8 @@ public final class SPIDEForwardPhase {
     self.leak = leak
     populations = .allocate(capacity: layers.count)
     for (l, layer) in layers.enumerated() { (populations + l).initialize(to: SPIDEPopulation(layer)) }
+    deliveries = .allocate(capacity: layers.count)
+    deliveries.initialize(repeating: nil, count: layers.count)
     schedules = layers.map { _ in BucketEventQueue<Int32>(horizon: timeSteps + 2) }
     leakMultiplier = SPIDEFixedPoint.leakMultiplier(leak)
     spikeWeights = (0...timeSteps).map { GridLIF.power(leak, timeSteps - $0) }
@@ -57,6 +61,8 @@ public final class SPIDEForwardPhase {
     for l in 0..<layers.count { populations[l].deallocate() }
     populations.deinitialize(count: layers.count)
     populations.deallocate()
+    deliveries.deinitialize(count: layers.count)
+    deliveries.deallocate()
   }
 
   /// A phase shaped for `network`.
@@ -95,6 +101,9 @@ public final class SPIDEForwardPhase {
     inputEvents = 0
     activeSteps = 0
     feedbackSpikes.removeAll(keepingCapacity: true)
+    for l in 0...last {
+      deliveries[l] = l == last ? network.feedbackForwardDelivery : network.forwardDelivery[l]
+    }
 
     // Per-layer setup: thresholds, drives, masks, first predictions.
     for l in 0...last {
@@ -278,43 +287,45 @@ public final class SPIDEForwardPhase {
     predict(pop, block: b, after: t, layer: l)
   }
 
-  /// Delivers a spike of neuron n of layer l at step t.
+  /// Delivers a spike of neuron n of layer l at step t: at once to layer l + 1, or (layer
+  /// L) to the feedback list for the next step.
   @inline(__always)
   func emit(_ network: SPIDECompiledNetwork, layer l: Int, neuron n: Int, step t: Int32) {
     if l == layers.count - 1 {
       feedbackSpikes.append(Int32(n))
-    } else {
-      let target = populations + (l + 1)
-      let projection = network.network.projections[l]
-      var events = 0
-      network.forwardWeights[l + 1].withUnsafeBufferPointer { w in
-        let pool = network.forwardPoolWeight[l + 1]
-        projection.forEachTargetRun(of: n) { first, offset, count in
-          if count == 1 && w.isEmpty {
-            target.pointee.acc[first] &+= pool
-          } else {
-            Lanes.add(target.pointee.acc + first, w.baseAddress! + offset, count)
-          }
-          target.pointee.touch(first: first, count: count, step: t)
-          events += count
-        }
-      }
-      synapticEvents[l + 1] += events
+      return
     }
+    guard let d = deliveries[l] else { return }
+    let target = populations + (l + 1)
+    let acc = target.pointee.acc
+    var events = 0
+    if d.isPool {
+      d.route.forEachRun(of: n) { first, _, count in
+        acc[first] &+= d.poolWeight
+        target.pointee.touch(first: first, count: count, step: t)
+        events += count
+      }
+    } else {
+      d.route.forEachRun(of: n) { first, offset, count in
+        Lanes.add(acc + first, d.weights + offset, count)
+        target.pointee.touch(first: first, count: count, step: t)
+        events += count
+      }
+    }
+    synapticEvents[l + 1] += events
   }
 
   /// Delivers the feedback spikes of layer L (collected at t − 1) into layer 0 for step t.
   func deliverFeedback(_ network: SPIDECompiledNetwork, step t: Int32) {
-    guard let projection = network.network.feedback else { return }
+    guard let d = deliveries[layers.count - 1] else { return }
     let target = populations
+    let acc = target.pointee.acc
     var events = 0
-    network.feedbackForwardWeights.withUnsafeBufferPointer { w in
-      for n in feedbackSpikes {
-        projection.forEachTargetRun(of: Int(n)) { first, offset, count in
-          Lanes.add(target.pointee.acc + first, w.baseAddress! + offset, count)
-          target.pointee.touch(first: first, count: count, step: t)
-          events += count
-        }
+    for n in feedbackSpikes {
+      d.route.forEachRun(of: Int(n)) { first, offset, count in
+        Lanes.add(acc + first, d.weights + offset, count)
+        target.pointee.touch(first: first, count: count, step: t)
+        events += count
       }
     }
     synapticEvents[0] += events
@@ -324,25 +335,22 @@ public final class SPIDEForwardPhase {
   func deliverFrame(_ network: SPIDECompiledNetwork, _ frames: UnsafeBufferPointer<Float>, step t: Int32) {
     let size = network.network.input.neuronCount
     let offset0 = (Int(t) - 1) * size
-    let projection = network.network.inputProjection
+    let d = network.inputDelivery
     let target = populations
+    let acc = target.pointee.acc
     var events = 0
-    network.forwardWeights[0].withUnsafeBufferPointer { w in
-      let pool = network.forwardPoolWeight[0]
-      for s in 0..<size {
-        let value = frames[offset0 + s]
-        if value == 0 { continue }
-        let n = Int32(value)
-        projection.forEachTargetRun(of: s) { first, offset, count in
-          if w.isEmpty {
-            target.pointee.acc[first] &+= pool &* n
-          } else {
-            let acc = target.pointee.acc + first
-            for i in 0..<count { acc[i] &+= w[offset + i] &* n }
-          }
-          target.pointee.touch(first: first, count: count, step: t)
-          events += count
+    for s in 0..<size {
+      let value = frames[offset0 + s]
+      if value == 0 { continue }
+      let n = Int32(value)
+      d.route.forEachRun(of: s) { first, offset, count in
+        if d.isPool {
+          acc[first] &+= d.poolWeight &* n
+        } else {
+          for i in 0..<count { acc[first + i] &+= d.weights[offset + i] &* n }
         }
+        target.pointee.touch(first: first, count: count, step: t)
+        events += count
       }
     }
     inputEvents += events
