@@ -23,6 +23,7 @@ public enum SNNTool {
       .command(BenchCUBACommand.self),
       .command(BenchQueueCommand.self),
       .command(BenchScalingCommand.self),
+      .command(BenchSPIDECommand.self),
     ]
   }
 

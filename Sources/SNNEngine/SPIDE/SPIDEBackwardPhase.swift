@@ -102,15 +102,24 @@ public final class SPIDEBackwardPhase {
       let gate = gates[l]
       precondition(gate.count >= layers[l].neuronCount)
       let factor = Double(1 << s)
-      for n in 0..<layers[l].neuronCount {
-        let open = gate[n] != 0
-        pop.pointee.mask[n] = open ? -1 : 0
-        var c = 0.0
-        if l == last && open { c = min(max(Double(gradient[n]), -limit), limit) }
-        pop.pointee.drive[n] = Int32((c * factor).rounded())
-      }
+      let mask = pop.pointee.mask
+      let drive = pop.pointee.drive
+      let n = layers[l].neuronCount
+      for i in 0..<n { mask[i] = gate[i] != 0 ? -1 : 0 }
       if l == last {
-        for b in 0..<layers[l].pixelCount { predict(pop, block: b, after: 0, layer: l) }
+        var any: Int32 = 0
+        for i in 0..<n {
+          let c = min(max(Double(gradient[i]), -limit), limit)
+          drive[i] = Int32((c * factor).rounded()) & mask[i]
+          any |= drive[i]
+        }
+        pop.pointee.hasDrive = any != 0
+        if pop.pointee.hasDrive {
+          for b in 0..<layers[l].pixelCount { predict(pop, block: b, after: 0, layer: l) }
+        }
+      } else {
+        drive.update(repeating: 0, count: n)
+        pop.pointee.hasDrive = false
       }
     }
 
@@ -180,15 +189,21 @@ public final class SPIDEBackwardPhase {
       // Up-crossings of V_b by u and down-crossings of −V_b (up-crossings of V_b by −u).
       let thetaV = SIMD8<Int32>(repeating: theta)
       let zero = SIMD8<Int32>(repeating: 0)
-      var largest = SIMD8<Int32>(repeating: .min)
+      var largest = Lanes.lowest
       var ratio = Lanes.infiniteRatio
       var g = 0
+      let hasDrive = pop.pointee.hasDrive
       while g < size {
         let u = Lanes.load(pop.pointee.v, base + g)
         let c = Lanes.load(pop.pointee.drive, base + g)
-        Lanes.accumulatePrediction(thetaV, u: u, c: c, largest: &largest, smallestRatio: &ratio)
-        Lanes.accumulatePrediction(
-          thetaV, u: zero &- u, c: zero &- c, largest: &largest, smallestRatio: &ratio)
+        if hasDrive {
+          Lanes.accumulatePrediction(thetaV, u: u, c: c, largest: &largest, smallestRatio: &ratio)
+          Lanes.accumulatePrediction(
+            thetaV, u: zero &- u, c: zero &- c, largest: &largest, smallestRatio: &ratio)
+        } else {
+          Lanes.accumulateLargest(u, c, largest: &largest)
+          Lanes.accumulateLargest(zero &- u, zero &- c, largest: &largest)
+        }
         g += 8
       }
       k = Lanes.predictedSteps(theta, largest: largest, smallestRatio: ratio)
@@ -247,6 +262,18 @@ public final class SPIDEBackwardPhase {
       let amplitudeV = SIMD8<Int32>(repeating: amplitude)
       let idleV = SIMD8<Int32>(repeating: idle)
       let zero = SIMD8<Int32>(repeating: 0)
+      // A pooling layer sends its spikes back to the k² pixels of its window, lane for lane:
+      // one vector add per window pixel and 8 lanes (no per-spike work).
+      let pooled = l > 0 && deliveries[l]?.route.pattern == .poolBackward
+      var poolWeight = zero
+      var poolKernel = 0
+      var route: SPIDERoute? = nil
+      if pooled, let d = deliveries[l] {
+        poolWeight = SIMD8<Int32>(repeating: d.poolWeight)
+        poolKernel = d.route.kernel
+        route = d.route
+      }
+      var spikeLanes = zero
       var g = 0
       while g < size {
         let i = base + g
@@ -258,14 +285,38 @@ public final class SPIDEBackwardPhase {
         u = u &- (amplitudeV & up) &+ (amplitudeV & down)
         Lanes.store(u, pop.pointee.v, i)
         Lanes.store(zero, pop.pointee.acc, i)
-        if (up | down) != zero {
+        if Lanes.anyNonzero(up | down) {
           Lanes.store(Lanes.load(pop.pointee.count, i) &- up &+ down, pop.pointee.count, i)
-          for lane in 0..<8 where up[lane] != 0 || down[lane] != 0 {
-            pop.pointee.spikes += 1
-            emit(network, layer: l, neuron: i + lane, positive: up[lane] != 0, step: t)
+          if let route {
+            spikeLanes = spikeLanes &- (up | down)
+            let value = (poolWeight & up) &- (poolWeight & down)
+            let target = populations + (l - 1)
+            for dy in 0..<poolKernel {
+              for dx in 0..<poolKernel {
+                let j = route.poolSource(ofBlock: b, dy, dx) * size + g
+                Lanes.store(Lanes.load(target.pointee.acc, j) &+ value, target.pointee.acc, j)
+              }
+            }
+          } else {
+            for lane in 0..<8 where up[lane] != 0 || down[lane] != 0 {
+              pop.pointee.spikes += 1
+              emit(network, layer: l, neuron: i + lane, positive: up[lane] != 0, step: t)
+            }
           }
         }
         g += 8
+      }
+      if let route {
+        let spikes = Lanes.sum(spikeLanes)
+        pop.pointee.spikes += spikes
+        if spikes > 0 {
+          for dy in 0..<poolKernel {
+            for dx in 0..<poolKernel {
+              populations[l - 1].touch(block: route.poolSource(ofBlock: b, dy, dx), step: t)
+            }
+          }
+          synapticEvents[l - 1] += spikes * poolKernel * poolKernel
+        }
       }
     }
     predict(pop, block: b, after: t, layer: l)
@@ -285,21 +336,21 @@ public final class SPIDEBackwardPhase {
     var events = 0
     if d.isPool {
       let w = positive ? d.poolWeight : 0 &- d.poolWeight
-      d.route.forEachRun(of: n) { first, _, count in
+      d.route.forEachRun(of: n) { first, _, count, block in
         acc[first] &+= w
-        target.pointee.touch(first: first, count: count, step: t)
+        target.pointee.touch(run: block, step: t)
         events += count
       }
     } else if positive {
-      d.route.forEachRun(of: n) { first, offset, count in
+      d.route.forEachRun(of: n) { first, offset, count, block in
         Lanes.add(acc + first, d.weights + offset, count)
-        target.pointee.touch(first: first, count: count, step: t)
+        target.pointee.touch(run: block, step: t)
         events += count
       }
     } else {
-      d.route.forEachRun(of: n) { first, offset, count in
+      d.route.forEachRun(of: n) { first, offset, count, block in
         Lanes.subtract(acc + first, d.weights + offset, count)
-        target.pointee.touch(first: first, count: count, step: t)
+        target.pointee.touch(run: block, step: t)
         events += count
       }
     }
@@ -319,13 +370,13 @@ public final class SPIDEBackwardPhase {
       let positive = code >= 0
       let n = Int(positive ? code : ~code)
       if let mask, mask[n] == 0 { continue }
-      d.route.forEachRun(of: n) { first, offset, count in
+      d.route.forEachRun(of: n) { first, offset, count, block in
         if positive {
           Lanes.add(acc + first, d.weights + offset, count)
         } else {
           Lanes.subtract(acc + first, d.weights + offset, count)
         }
-        target.pointee.touch(first: first, count: count, step: t)
+        target.pointee.touch(run: block, step: t)
         events += count
       }
     }

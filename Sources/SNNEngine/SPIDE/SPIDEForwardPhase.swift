@@ -118,22 +118,41 @@ public final class SPIDEForwardPhase {
       let limits = network.forwardDriveLimits(l)
       let layer = layers[l]
       let mask = masks?[l]
-      let bias = net.biases[l]
       let factor = Double(1 << s)
-      for n in 0..<layer.neuronCount {
-        let open = mask.map { $0[n] != 0 } ?? true
-        pop.pointee.mask[n] = open ? -1 : 0
-        var c: Double
-        if l == 0 {
-          c = Double(current[n]) * k
-        } else {
-          let ch = n % layer.paddedChannels
-          c = open && !bias.isEmpty && ch < layer.channels ? Double(bias[ch]) : 0
-        }
-        c = min(max(c, limits.low), limits.high)
-        pop.pointee.drive[n] = Int32((c * factor).rounded())
+      let drive = pop.pointee.drive
+      let open = pop.pointee.mask
+      if let mask {
+        for n in 0..<layer.neuronCount { open[n] = mask[n] != 0 ? -1 : 0 }
+      } else {
+        open.update(repeating: -1, count: layer.neuronCount)
       }
-      for b in 0..<layer.pixelCount { predict(pop, block: b, after: 0, layer: l) }
+      if l == 0 {
+        for n in 0..<layer.neuronCount {
+          let c = min(max(Double(current[n]) * k, limits.low), limits.high)
+          drive[n] = Int32((c * factor).rounded())
+        }
+      } else {
+        // The bias, quantized once per channel; dropped neurons get none.
+        let bias = net.biases[l]
+        let size = layer.paddedChannels
+        var quantized = [Int32](repeating: 0, count: size)
+        for ch in 0..<min(bias.count, layer.channels) {
+          let c = min(max(Double(bias[ch]), limits.low), limits.high)
+          quantized[ch] = Int32((c * factor).rounded())
+        }
+        quantized.withUnsafeBufferPointer { q in
+          for p in 0..<layer.pixelCount {
+            let base = p * size
+            for ch in 0..<size { drive[base + ch] = q[ch] & open[base + ch] }
+          }
+        }
+      }
+      var any: Int32 = 0
+      for n in 0..<layer.neuronCount { any |= drive[n] }
+      pop.pointee.hasDrive = any != 0
+      if pop.pointee.hasDrive {
+        for b in 0..<layer.pixelCount { predict(pop, block: b, after: 0, layer: l) }
+      }
     }
 
     var t: Int32 = nextStep(after: 0, feedbackPending: false, frames: frames != nil)
@@ -204,14 +223,23 @@ public final class SPIDEForwardPhase {
       }
     } else {
       let thetaV = SIMD8<Int32>(repeating: theta)
-      var largest = SIMD8<Int32>(repeating: .min)
+      var largest = Lanes.lowest
       var ratio = Lanes.infiniteRatio
       var g = 0
-      while g < size {
-        Lanes.accumulatePrediction(
-          thetaV, u: Lanes.load(pop.pointee.v, base + g), c: Lanes.load(pop.pointee.drive, base + g),
-          largest: &largest, smallestRatio: &ratio)
-        g += 8
+      if pop.pointee.hasDrive {
+        while g < size {
+          Lanes.accumulatePrediction(
+            thetaV, u: Lanes.load(pop.pointee.v, base + g),
+            c: Lanes.load(pop.pointee.drive, base + g), largest: &largest, smallestRatio: &ratio)
+          g += 8
+        }
+      } else {
+        while g < size {
+          Lanes.accumulateLargest(
+            Lanes.load(pop.pointee.v, base + g), Lanes.load(pop.pointee.drive, base + g),
+            largest: &largest)
+          g += 8
+        }
       }
       k = Lanes.predictedSteps(theta, largest: largest, smallestRatio: ratio)
     }
@@ -263,6 +291,16 @@ public final class SPIDEForwardPhase {
       let resetV = SIMD8<Int32>(repeating: reset)
       let idleV = SIMD8<Int32>(repeating: idle)
       let zero = SIMD8<Int32>(repeating: 0)
+      // Average pooling next: a block's spikes all land in one target block, lane for lane,
+      // so they are delivered as one vector add per 8 lanes (no per-spike work).
+      var poolTarget = -1
+      var poolWeight = zero
+      let pooled = l + 1 < layers.count && deliveries[l]?.route.pattern == .poolForward
+      if pooled, let d = deliveries[l] {
+        poolTarget = d.route.poolTarget(ofBlock: b)
+        poolWeight = SIMD8<Int32>(repeating: d.poolWeight)
+      }
+      var firedLanes = zero
       var g = 0
       while g < size {
         let i = base + g
@@ -274,14 +312,31 @@ public final class SPIDEForwardPhase {
         u = u &- (resetV & fired)
         Lanes.store(u, pop.pointee.v, i)
         Lanes.store(zero, pop.pointee.acc, i)
-        if fired != zero {
+        if Lanes.anyNonzero(fired) {
           Lanes.store(Lanes.load(pop.pointee.count, i) &- fired, pop.pointee.count, i)
-          for lane in 0..<8 where fired[lane] != 0 {
-            pop.pointee.spikes += 1
-            emit(network, layer: l, neuron: i + lane, step: t)
+          if pooled {
+            firedLanes = firedLanes &- fired
+            if poolTarget >= 0 {
+              let target = populations + (l + 1)
+              let j = poolTarget * size + g
+              Lanes.store(Lanes.load(target.pointee.acc, j) &+ (poolWeight & fired), target.pointee.acc, j)
+            }
+          } else {
+            for lane in 0..<8 where fired[lane] != 0 {
+              pop.pointee.spikes += 1
+              emit(network, layer: l, neuron: i + lane, step: t)
+            }
           }
         }
         g += 8
+      }
+      if pooled {
+        let spikes = Lanes.sum(firedLanes)
+        pop.pointee.spikes += spikes
+        if spikes > 0 && poolTarget >= 0 {
+          populations[l + 1].touch(block: poolTarget, step: t)
+          synapticEvents[l + 1] += spikes
+        }
       }
     }
     predict(pop, block: b, after: t, layer: l)
@@ -300,15 +355,15 @@ public final class SPIDEForwardPhase {
     let acc = target.pointee.acc
     var events = 0
     if d.isPool {
-      d.route.forEachRun(of: n) { first, _, count in
+      d.route.forEachRun(of: n) { first, _, count, block in
         acc[first] &+= d.poolWeight
-        target.pointee.touch(first: first, count: count, step: t)
+        target.pointee.touch(run: block, step: t)
         events += count
       }
     } else {
-      d.route.forEachRun(of: n) { first, offset, count in
+      d.route.forEachRun(of: n) { first, offset, count, block in
         Lanes.add(acc + first, d.weights + offset, count)
-        target.pointee.touch(first: first, count: count, step: t)
+        target.pointee.touch(run: block, step: t)
         events += count
       }
     }
@@ -322,9 +377,9 @@ public final class SPIDEForwardPhase {
     let acc = target.pointee.acc
     var events = 0
     for n in feedbackSpikes {
-      d.route.forEachRun(of: Int(n)) { first, offset, count in
+      d.route.forEachRun(of: Int(n)) { first, offset, count, block in
         Lanes.add(acc + first, d.weights + offset, count)
-        target.pointee.touch(first: first, count: count, step: t)
+        target.pointee.touch(run: block, step: t)
         events += count
       }
     }
@@ -343,13 +398,13 @@ public final class SPIDEForwardPhase {
       let value = frames[offset0 + s]
       if value == 0 { continue }
       let n = Int32(value)
-      d.route.forEachRun(of: s) { first, offset, count in
+      d.route.forEachRun(of: s) { first, offset, count, block in
         if d.isPool {
           acc[first] &+= d.poolWeight &* n
         } else {
           for i in 0..<count { acc[first + i] &+= d.weights[offset + i] &* n }
         }
-        target.pointee.touch(first: first, count: count, step: t)
+        target.pointee.touch(run: block, step: t)
         events += count
       }
     }

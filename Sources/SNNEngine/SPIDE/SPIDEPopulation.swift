@@ -38,6 +38,9 @@ struct SPIDEPopulation {
   /// Quantized threshold and reset amount (forward: σθ and σq; backward: V_b and A).
   var threshold: Int32 = 0
   var reset: Int32 = 0
+  /// Whether any neuron has a nonzero drive (otherwise predictions only check potentials
+  /// already beyond threshold).
+  var hasDrive = true
   /// Counters of the current run.
   var spikes = 0
   var blockEvaluations = 0
@@ -95,13 +98,13 @@ struct SPIDEPopulation {
     }
   }
 
-  /// Marks the blocks reached by a run of `count` neurons from `first`.
+  /// Marks block `b` reached by a delivery run (−1: every block).
   @inline(__always)
-  mutating func touch(first: Int, count n: Int, step t: Int32) {
-    if n >= neuronCount && blockCount > 1 {
-      allTouched = true
+  mutating func touch(run b: Int, step t: Int32) {
+    if b < 0 {
+      if blockCount > 1 { allTouched = true } else { touch(block: 0, step: t) }
     } else {
-      touch(block: first / blockSize, step: t)
+      touch(block: b, step: t)
     }
   }
 }
@@ -150,6 +153,20 @@ enum Lanes {
     }
   }
 
+  /// The sum of the lanes.
+  @inline(__always) @usableFromInline
+  static func sum(_ x: SIMD8<Int32>) -> Int {
+    let h = x.lowHalf &+ x.highHalf
+    return Int(h[0] &+ h[1] &+ h[2] &+ h[3])
+  }
+
+  /// Whether any lane is nonzero (four 64-bit lanes ORed: no per-lane loop).
+  @inline(__always) @usableFromInline
+  static func anyNonzero(_ x: SIMD8<Int32>) -> Bool {
+    let w = unsafeBitCast(x, to: SIMD4<UInt64>.self)
+    return (w[0] | w[1] | w[2] | w[3]) != 0
+  }
+
   /// −1 in the lanes where `x ≥ y`, else 0 (integer arithmetic only, so it stays in vector
   /// registers; valid while `y − 1 − x` does not overflow, which the fixed point ensures).
   @inline(__always) @usableFromInline
@@ -166,17 +183,39 @@ enum Lanes {
     _ theta: SIMD8<Int32>, u: SIMD8<Int32>, c: SIMD8<Int32>, largest: inout SIMD8<Int32>,
     smallestRatio: inout SIMD8<Int32>
   ) {
-    largest = pointwiseMax(largest, u &+ c)
-    let numerator = pointwiseMax(theta &- u, SIMD8<Int32>(repeating: 1))
-    let denominator = pointwiseMax(c, SIMD8<Int32>(repeating: 0))
+    largest = maximum(largest, u &+ c)
+    let numerator = maximum(theta &- u, SIMD8<Int32>(repeating: 1))
+    let denominator = maximum(c, SIMD8<Int32>(repeating: 0))
     // The quotient is positive or +∞, so its IEEE bit pattern orders like an integer.
     let ratio = SIMD8<Float>(numerator) / SIMD8<Float>(denominator)
-    smallestRatio = pointwiseMin(smallestRatio, unsafeBitCast(ratio, to: SIMD8<Int32>.self))
+    smallestRatio = minimum(smallestRatio, unsafeBitCast(ratio, to: SIMD8<Int32>.self))
   }
+
+  /// Lane-wise max and min by integer arithmetic (both arguments within ±2^30).
+  @inline(__always) @usableFromInline
+  static func maximum(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
+    let d = b &- a
+    return a &+ (d & ~(d &>> 31))
+  }
+  @inline(__always) @usableFromInline
+  static func minimum(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
+    let d = b &- a
+    return a &+ (d & (d &>> 31))
+  }
+
+  /// The initial value of the accumulated largest `u + c`.
+  @usableFromInline static let lowest = SIMD8<Int32>(repeating: -(1 << 30))
 
   /// The initial value of the accumulated smallest ratio (+∞ as a bit pattern).
   @usableFromInline static let infiniteRatio = SIMD8<Int32>(
     repeating: Int32(bitPattern: Float.infinity.bitPattern))
+
+  /// Accumulates only the largest `u + c` (layers without drive: only a potential already
+  /// at θ can fire without input).
+  @inline(__always) @usableFromInline
+  static func accumulateLargest(_ u: SIMD8<Int32>, _ c: SIMD8<Int32>, largest: inout SIMD8<Int32>) {
+    largest = maximum(largest, u &+ c)
+  }
 
   /// The predicted step count from the accumulated values: 1 when some lane is at θ after
   /// one more step of drive, else ⌈smallest ratio⌉ computed as a lower bound (the Float
