@@ -2,7 +2,8 @@
 //
 // Builds Linear(784→800) → LIF → Linear(800→10) → LIF, feeds a random static "image" as
 // current at every step (the static-input path), runs forward and full BPTT backward,
-// takes one SGD step, and prints spike rates, gradient norms and timings.
+// takes one plain gradient step (w ← w − η·∂L/∂w; the training optimizers, SGD/Adam/AdamW,
+// work on a `ParameterStore` in SNNTraining), and prints spike rates, gradient norms and timings.
 //
 //   swift run -c release dense-lif [--steps T] [--batch B] [--repeats N] [--seed S]
 import SNN
@@ -42,8 +43,7 @@ func run(steps: Int, batch: Int, repeats: Int, seed: UInt64) {
   let lif2 = LIF(
     name: "lif2", charge: .leaky(lambda: 0.5), vThreshold: 1, reset: .soft, detachReset: true)
   let parameters = fc1.parameters + fc2.parameters
-  let optimizer = SGD(
-    groups: ParameterGroup.split(parameters, weightDecay: 5e-4), learningRate: 0.01, momentum: 0.9)
+  let learningRate: Float = 0.01
 
   // Random pixel intensities in [0, 1) and random labels.
   let images = Tensor(shape: [batch, 784], generating: { _ in Float(rng.nextUnitDouble()) })
@@ -77,7 +77,7 @@ func run(steps: Int, batch: Int, repeats: Int, seed: UInt64) {
     return r
   }
   for r in 0..<repeats {
-    optimizer.zeroGradients()
+    for p in parameters { p.zeroGradient() }
     let i1 = timed("fc1.forwardStatic") { fc1.forwardStatic(images, steps: steps) }
     let s1 = timed("lif1.forward") { lif1.forward(i1) }
     let i2 = timed("fc2.forward") { fc2.forward(s1) }
@@ -87,8 +87,8 @@ func run(steps: Int, batch: Int, repeats: Int, seed: UInt64) {
     let gs1 = timed("fc2.backward") { fc2.backward(g2) }
     let g1 = timed("lif1.backward") { lif1.backward(gs1) }
     _ = timed("fc1.backward") { fc1.backward(g1) }
-    let norm = GradientClipping.globalNorm(parameters)
-    timed("sgd.step") { optimizer.step() }
+    let norm = parameters.reduce(0.0) { $0 + $1.gradient.squaredNorm }.squareRoot()
+    timed("sgd.step") { for p in parameters { p.value.add(p.gradient, scaledBy: -learningRate) } }
     print(
       "iteration \(r): loss \(String(l, digits: 4)), spike rate lif1 \(String(lif1.spikeRate, digits: 4)) "
         + "lif2 \(String(lif2.spikeRate, digits: 4)), fc2 input density \(String(fc2.lastInputDensity ?? -1, digits: 4)) "

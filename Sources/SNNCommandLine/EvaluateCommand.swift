@@ -66,7 +66,7 @@ struct EvaluateCommand: Command {
     if let threads { Parallel.setDefaultThreads(threads) }
     let configuration = checkpoint.configuration
     let request = TrainingDatasetEntry.Request(
-      dataRoot: resolveDataRoot(dataRoot, environment: context.environment),
+      root: DataRoot.resolve(explicit: dataRoot, environment: context.environment),
       timeSteps: configuration.timeSteps)
     var testSet = try dataset.load(.test, request)
     if let testLimit { testSet = DatasetPrefix(testSet, count: testLimit) }

@@ -23,6 +23,9 @@ public enum SNNTool {
       .command(BenchCUBACommand.self),
       .command(BenchQueueCommand.self),
       .command(BenchScalingCommand.self),
+      .command(BenchGEMMCommand.self),
+      .command(BenchConvCommand.self),
+      .command(BenchTrainCommand.self),
       .command(BenchSPIDECommand.self),
     ]
   }

@@ -78,10 +78,26 @@ struct TrainCommand: Command {
       .flag("--quiet", help: "No progress line on standard error."),
     ]
     for (name, option, owners) in methodOptionHelp(registry) {
-      options.append(
-        OptionHelp(
-          name, value: option.valueName, help: "[\(owners.joined(separator: ", "))] " + option.help,
-          default: option.kind == .flag ? nil : option.defaultValue.description))
+      // Methods sharing an option name may differ in its values, help or default: then
+      // each method's version is listed.
+      let versions = registry.methods.compactMap { method in
+        method.options.first { $0.flagName == name }.map { (method.name, $0) }
+      }
+      if versions.allSatisfy({ $0.1 == option }) {
+        options.append(
+          OptionHelp(
+            name, value: option.kind == .flag ? nil : option.valueName,
+            help: "[\(owners.joined(separator: ", "))] " + option.help,
+            default: option.kind == .flag ? nil : option.defaultValue.description))
+      } else {
+        let text = versions.map { method, o in
+          "[\(method)] " + o.help
+            + (o.kind == .flag ? "" : " (\(o.valueName), default \(o.defaultValue.description))")
+        }
+        options.append(
+          OptionHelp(
+            name, value: option.kind == .flag ? nil : "X", help: text.joined(separator: " ")))
+      }
     }
     return CommandHelp(
       name: "train", abstract: "Train a spiking network with one of the training methods.",
@@ -335,7 +351,10 @@ struct TrainCommand: Command {
   {
     switch option.kind {
     case .flag:
-      return try p.flag(option.flagName) ? JSONValue(true) : nil
+      // Spelled out: `? JSONValue(true) : nil` would type `nil` as JSONValue.null (JSONValue
+      // is ExpressibleByNilLiteral) and report an absent flag as given.
+      guard try p.flag(option.flagName) else { return Optional<JSONValue>.none }
+      return JSONValue(true)
     case .choice(let allowed):
       return try p.string(option.flagName, expected: "one of " + allowed.joined(separator: ", "))
         .map { JSONValue($0) }
@@ -380,7 +399,7 @@ struct TrainCommand: Command {
   func run(in context: CommandContext) throws {
     if let threads { Parallel.setDefaultThreads(threads) }
     let request = TrainingDatasetEntry.Request(
-      dataRoot: resolveDataRoot(dataRoot, environment: context.environment),
+      root: DataRoot.resolve(explicit: dataRoot, environment: context.environment),
       timeSteps: configuration.timeSteps)
     let trainSet = try dataset.load(.train, request)
     let testSet = try dataset.load(.test, request)

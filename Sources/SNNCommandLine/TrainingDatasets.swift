@@ -10,15 +10,19 @@ public struct TrainingDatasetEntry: Sendable {
 
   /// What a loader needs to know.
   public struct Request: Sendable {
-    /// The data folder (`--data`, else `SNN_DATA`, else `~/.snn/data`).
-    public var dataRoot: String
+    /// The data folder (`--data`, else `SNN_DATA`, else `~/.snn/data`) and where it came
+    /// from (for "not found" messages).
+    public var root: DataRoot
     /// Simulation steps T (event data is binned into T frames).
     public var timeSteps: Int
 
-    public init(dataRoot: String, timeSteps: Int) {
-      self.dataRoot = dataRoot
+    public init(root: DataRoot, timeSteps: Int) {
+      self.root = root
       self.timeSteps = timeSteps
     }
+
+    /// The data folder's path.
+    public var dataRoot: String { root.path }
   }
 
   public var name: String
@@ -74,36 +78,48 @@ public final class TrainingDatasetCatalog: Sendable {
     return entry
   }
 
-  /// MNIST, Fashion-MNIST and N-MNIST. Their readers belong to `SNNDatasets`; until they
-  /// are connected here, loading fails with an error that says so.
+  /// MNIST, Fashion-MNIST (static images, normalized with each dataset's mean and std) and
+  /// N-MNIST (events binned into T frames of equal event count, 2 polarity channels, counts
+  /// per pixel). N-MNIST is read from `nmnist/` under the data folder, or, when that is
+  /// absent, from `nmnist-small/` (the 1,000 + 100 sample subset); the dataset's name says
+  /// which.
   public static let builtIn: [TrainingDatasetEntry] = [
     TrainingDatasetEntry(
       name: "mnist", summary: "MNIST handwritten digits, 1×28×28, 10 classes",
       feature: FeatureShape(channels: 1, height: 28, width: 28), classCount: 10,
-      load: { _, _ in throw notConnected("mnist") }),
+      load: { split, request in try loadImages(.mnist, split, request) }),
     TrainingDatasetEntry(
       name: "fashion-mnist", summary: "Fashion-MNIST, 1×28×28, 10 classes",
       feature: FeatureShape(channels: 1, height: 28, width: 28), classCount: 10,
-      load: { _, _ in throw notConnected("fashion-mnist") }),
+      load: { split, request in try loadImages(.fashionMNIST, split, request) }),
     TrainingDatasetEntry(
-      name: "nmnist", summary: "N-MNIST events binned into T frames, 2×34×34, 10 classes",
+      name: "nmnist",
+      summary:
+        "N-MNIST events binned into T frames, 2×34×34, 10 classes (nmnist/, else nmnist-small/)",
       feature: FeatureShape(channels: 2, height: 34, width: 34), classCount: 10,
-      load: { _, _ in throw notConnected("nmnist") }),
+      load: { split, request in try loadNMNIST(split, request) }),
   ]
 
-  private static func notConnected(_ name: String) -> ConfigurationError {
-    .invalid(
-      field: "--dataset", value: name,
-      expected: "a dataset whose reader is connected in this build (the SNNDatasets readers "
-        + "are not connected to the training commands yet)")
+  static func loadImages(
+    _ variant: MNIST.Variant, _ split: TrainingDatasetEntry.Split,
+    _ request: TrainingDatasetEntry.Request
+  ) throws(DatasetError) -> any LabelledDataset {
+    try ImageClassificationDataset.load(
+      variant, split: split == .train ? .train : .test,
+      root: request.root)
   }
-}
 
-/// The data folder: `--data`, else `SNN_DATA`, else `~/.snn/data`.
-func resolveDataRoot(_ given: String?, environment: [String: String]) -> String {
-  if let given { return given }
-  if let fromEnvironment = environment["SNN_DATA"], !fromEnvironment.isEmpty {
-    return fromEnvironment
+  static func loadNMNIST(
+    _ split: TrainingDatasetEntry.Split, _ request: TrainingDatasetEntry.Request
+  )
+    throws(DatasetError) -> any LabelledDataset
+  {
+    let root = request.root
+    let folder =
+      FileIO.exists(root.appending(NMNIST.defaultFolder)) ? NMNIST.defaultFolder : "nmnist-small"
+    let events = try NMNIST.load(
+      split: split == .train ? .train : .test, root: root, folder: folder)
+    return FramedEventDataset(
+      events, framing: EventFraming(frameCount: request.timeSteps, split: .equalCount))
   }
-  return (environment["HOME"] ?? ".") + "/.snn/data"
 }

@@ -16,6 +16,12 @@ public struct BatchSampler: Sendable, Equatable {
   public let shuffle: Bool
   public let dropLast: Bool
 
+  /// - Parameters:
+  ///   - count: the number of samples.
+  ///   - batchSize: samples per batch (> 0).
+  ///   - seed: the run's seed; with the epoch it fixes the order.
+  ///   - shuffle: shuffle every epoch (else the identity order).
+  ///   - dropLast: drop the last batch when it is smaller than `batchSize`.
   public init(
     count: Int, batchSize: Int, seed: UInt64, shuffle: Bool = true, dropLast: Bool = false
   ) {

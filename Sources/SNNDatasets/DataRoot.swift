@@ -15,9 +15,12 @@ public struct DataRoot: Sendable, Equatable, CustomStringConvertible {
   /// The environment variable consulted when no folder is given explicitly.
   public static let environmentVariable = "SNN_DATA"
 
+  /// The folder, without trailing slashes.
   public var path: String
+  /// How the folder was chosen.
   public var source: Source
 
+  /// A data folder at `path` (trailing slashes are removed).
   public init(path: String, source: Source = .explicit) {
     self.path = DataRoot.trimmingTrailingSlashes(path)
     self.source = source

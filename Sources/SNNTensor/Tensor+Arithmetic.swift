@@ -128,12 +128,15 @@ extension Tensor {
   /// The fraction of nonzero elements (the firing rate of a spike tensor).
   public var nonzeroFraction: Double {
     guard count > 0 else { return 0 }
-    let active = withUnsafeBufferPointer { x in
-      var n = 0
-      for v in x { n &+= v != 0 ? 1 : 0 }
-      return n
-    }
+    let active = withUnsafeBufferPointer { RowOps.nonzeroCount($0.baseAddress!, count: $0.count) }
     return Double(active) / Double(count)
+  }
+
+  /// The number of ones when every value is exactly 0 or 1 (a spike tensor), else nil.
+  /// One vectorized pass.
+  public var binaryCount: Int? {
+    guard count > 0 else { return 0 }
+    return withUnsafeBufferPointer { RowOps.binaryCount($0.baseAddress!, count: $0.count) }
   }
 
   /// The largest |x − y| over corresponding elements.

@@ -128,6 +128,20 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
     shape = newShape
   }
 
+  /// Exchanges this tensor's storage with `scalars` without copying either (an O(1) swap of
+  /// array buffers). The counts must agree; the shape is unchanged.
+  ///
+  /// This is how a parameter store lends its arrays to layers for a forward or backward
+  /// pass and takes them back afterwards (`DenseModel` in SNNTraining): ownership moves,
+  /// values are never copied.
+  public mutating func swapScalars(with scalars: inout [Float]) {
+    precondition(
+      scalars.count == storage.count,
+      "cannot swap \(scalars.count) values into a tensor of \(storage.count) (\(shape))")
+    swap(&storage, &scalars)
+    owner = StorageOwner()
+  }
+
   /// Read access to the contiguous storage.
   @inlinable
   public func withUnsafeBufferPointer<R>(

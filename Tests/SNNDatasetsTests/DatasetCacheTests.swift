@@ -29,6 +29,10 @@ import Testing
   @Test func missThenHitThenRebuildWhenTheSourceChanges() throws {
     let root = try makeMNIST(labels: [1, 2, 3])
     let cache = DatasetCache(directory: temporaryPath("cache") + "/nested/dir")
+    defer {
+      removeTree(String(cache.directory.dropLast("/nested/dir".count)))
+      removeTree(root.path)
+    }
     let direct = try MNIST.load(.mnist, split: .test, root: root)
     let first = try MNIST.load(.mnist, split: .test, root: root, cache: cache)
     #expect(first.outcome == .rebuilt(reason: "no entry"))
@@ -50,6 +54,10 @@ import Testing
   @Test func corruptEntriesAreRejectedAndRebuilt() throws {
     let root = try makeMNIST(labels: [0, 9])
     let cache = DatasetCache(directory: temporaryPath("cache"))
+    defer {
+      removeTree(cache.directory)
+      removeTree(root.path)
+    }
     let (dataset, _) = try MNIST.load(.mnist, split: .test, root: root, cache: cache)
     let files = try Directory.list(cache.directory).map { cache.directory + "/" + $0.name }
     #expect(files.count == 1)
@@ -120,6 +128,10 @@ import Testing
     try FileIO.writeAtomically(events, to: root + "/nmnist/Train/4/1.bin")
     let cache = DatasetCache(directory: temporaryPath("cache"))
     let data = DataRoot(path: root)
+    defer {
+      removeTree(cache.directory)
+      removeTree(root)
+    }
     let a = try NMNIST.load(split: .train, root: data, cache: cache)
     let b = try NMNIST.load(split: .train, root: data, cache: cache)
     let c = try NMNIST.load(split: .train, root: data, firstSaccadeOnly: true, cache: cache)
@@ -137,6 +149,7 @@ import Testing
 
   @Test(.enabled(if: TestData.available)) func realMNISTThroughTheCache() throws {
     let cache = DatasetCache(directory: temporaryPath("cache"))
+    defer { removeTree(cache.directory) }
     let root = DataRoot(path: TestData.root!)
     let direct = try MNIST.load(.mnist, split: .test, root: root)
     #expect(try MNIST.load(.mnist, split: .test, root: root, cache: cache).outcome != .hit)

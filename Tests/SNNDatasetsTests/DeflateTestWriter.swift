@@ -1,3 +1,7 @@
+import SNNBase
+
+@testable import SNNDatasets
+
 // A minimal DEFLATE *writer* for tests: it emits blocks from explicit choices (stored
 // bytes, fixed-Huffman symbols, dynamic blocks with caller-chosen code lengths), so tests
 // can build streams bit by bit, independently of the decoder's tables.
@@ -219,4 +223,14 @@ func getenvString(_ name: String) -> String? {
 
 func temporaryPath(_ name: String) -> String {
   "/tmp/snn-datasets-test-\(getpid())-\(name)-\(UInt64.random(in: 0...UInt64.max))"
+}
+
+/// Deletes a file or a folder with everything below it (test clean-up; errors ignored).
+func removeTree(_ path: String) {
+  if FileIO.isDirectory(path) {
+    for item in (try? Directory.list(path)) ?? [] { removeTree(path + "/" + item.name) }
+    rmdir(path)
+  } else {
+    unlink(path)
+  }
 }

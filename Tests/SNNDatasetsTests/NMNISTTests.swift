@@ -217,6 +217,19 @@ import Testing
     #expect(set.eventCount == 51)
   }
 
+  @Test func membersWithDataDescriptors() throws {
+    let a = nmnistEvent(x: 3, y: 4, on: true, t: 7) + nmnistEvent(x: 5, y: 6, on: false, t: 9)
+    let bytes = makeZIP([
+      TestZIPMember(name: "Train/1/2.bin", data: a, method: 8, dataDescriptor: true),
+      TestZIPMember(name: "Train/1/1.bin", data: a, dataDescriptor: true),
+    ])
+    let zip = try ZIPArchive(bytes: bytes)
+    #expect(zip.entries.allSatisfy { $0.flags & 8 != 0 })
+    #expect(try zip.extract(zip.entries[0]) == a)
+    let set = try NMNIST.load(archive: zip)
+    #expect(set.sources == ["Train/1/1.bin", "Train/1/2.bin"] && set.eventCount == 4)
+  }
+
   func expectZIPError(_ kind: DataFormatError.Kind, _ bytes: [UInt8], contains text: String = "") {
     do {
       let zip = try ZIPArchive(bytes: bytes, path: "bad.zip")
@@ -356,6 +369,7 @@ import Testing
     }
     let path = temporaryPath("Test.zip")
     try FileIO.writeAtomically(makeZIP(members), to: path)
+    defer { removeTree(path) }
     var fromZip = try NMNIST.load(archive: path)
     fromZip.name = folder.name
     #expect(fromZip == folder)

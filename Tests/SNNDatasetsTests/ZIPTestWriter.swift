@@ -9,6 +9,9 @@ struct TestZIPMember {
   var method: UInt16 = 0  // 0 stored, 8 deflated (fixed Huffman literals), other = raw copy
   var flags: UInt16 = 0
   var crcOverride: UInt32? = nil
+  /// Streaming style: zero CRC and sizes in the local header (flag bit 3), the real values
+  /// in a data descriptor after the data and in the central directory.
+  var dataDescriptor = false
 }
 
 func makeZIP(_ members: [TestZIPMember], comment: [UInt8] = [], zip64Locator: Bool = false)
@@ -30,13 +33,17 @@ func makeZIP(_ members: [TestZIPMember], comment: [UInt8] = [], zip64Locator: Bo
     let crc = Int(m.crcOverride ?? CRC32.checksum(m.data))
     let name = Array(m.name.utf8)
     let offset = out.count
-    out +=
-      [0x50, 0x4B, 0x03, 0x04] + u16(20) + u16(Int(m.flags)) + u16(Int(m.method)) + u16(0) + u16(0)
-    out +=
-      u32(crc) + u32(payload.count) + u32(m.data.count) + u16(name.count) + u16(0) + name + payload
-    central +=
-      [0x50, 0x4B, 0x01, 0x02] + u16(20) + u16(20) + u16(Int(m.flags)) + u16(Int(m.method)) + u16(0)
-      + u16(0)
+    let flags = Int(m.flags) | (m.dataDescriptor ? 8 : 0)
+    out += [0x50, 0x4B, 0x03, 0x04] + u16(20) + u16(flags) + u16(Int(m.method)) + u16(0) + u16(0)
+    if m.dataDescriptor {
+      out += u32(0) + u32(0) + u32(0) + u16(name.count) + u16(0) + name + payload
+      out += [0x50, 0x4B, 0x07, 0x08] + u32(crc) + u32(payload.count) + u32(m.data.count)
+    } else {
+      out += u32(crc) + u32(payload.count) + u32(m.data.count) + u16(name.count) + u16(0) + name
+      out += payload
+    }
+    central += [0x50, 0x4B, 0x01, 0x02] + u16(20) + u16(20) + u16(flags) + u16(Int(m.method))
+    central += u16(0) + u16(0)
     central += u32(crc) + u32(payload.count) + u32(m.data.count) + u16(name.count) + u16(0) + u16(0)
     central += u16(0) + u16(0) + u32(0) + u32(offset) + name
   }

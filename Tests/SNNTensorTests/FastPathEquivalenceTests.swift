@@ -149,4 +149,24 @@ import Testing
     let scale = convA.weight.gradient.scalars.map(abs).max()!
     #expect(convA.weight.gradient.maxAbsoluteDifference(convB.weight.gradient) <= 1e-5 * scale)
   }
+
+  /// A gradient that is the same at every step (a readout averaged over time) given once
+  /// gives exactly what T copies give, for each surrogate, reset and a learnable leak.
+  @Test(arguments: [LIF.Reset.soft, .hard], [false, true])
+  func lifTimeConstantGradientEqualsRepeatedGradient(reset: LIF.Reset, learnable: Bool) {
+    let steps = 5, batch = 3, n = 700
+    func make() -> LIF {
+      LIF(
+        charge: learnable ? .learnableLeak(initialBeta: 0.3) : .decayInput(tau: 2),
+        vThreshold: 0.6, reset: reset, surrogate: learnable ? .learnableWidth : .sigmoid(alpha: 4))
+    }
+    let a = make(), b = make()
+    let x = randomTensor([steps, batch, n], seed: 66, scale: 1, offset: 0.4)
+    #expect(a.forward(x) == b.forward(x))
+    let g = randomTensor([batch, n], seed: 67)
+    let ga = a.backward(g.repeatedOverTime(steps))
+    let gb = b.backward(timeConstantGradient: g)
+    #expect(ga == gb)
+    if learnable { #expect(a.leakLogit!.gradient == b.leakLogit!.gradient) }
+  }
 }

@@ -222,6 +222,44 @@ import Testing
     #expect(abs(e1[0, 0, 0, 0, 0] - expected) < 1e-5)
   }
 
+  /// The features path (`[T, B, C]`, one value per channel and row) against the general
+  /// path on the same values duplicated along a trailing axis (`[T, B, C, 2]`): duplicating
+  /// every value keeps the mean and the biased variance, doubles the sums exactly, and so
+  /// gives bit-identical outputs and input gradients and exactly twice ∂L/∂γ, ∂L/∂β.
+  @Test(arguments: BatchNorm.Statistics.allCases)
+  func batchNormFeaturesPathMatchesGeneralPath(statistics: BatchNorm.Statistics) {
+    let a = BatchNorm(channelCount: 70, statistics: statistics, scale: 0.5)
+    let b = BatchNorm(channelCount: 70, statistics: statistics, scale: 0.5)
+    var g = Xoshiro256StarStar(seed: 22)
+    let gamma = Tensor(shape: [70], generating: { _ in Float(1 + 0.3 * g.nextNormal()) })
+    a.gamma.value = gamma
+    b.gamma.value = gamma
+    let x = randomTensor([3, 5, 70], seed: 23, scale: 1.5, offset: 0.4)
+    let gy = randomTensor([3, 5, 70], seed: 24)
+    func doubled(_ t: Tensor) -> Tensor {
+      Tensor(shape: t.shape + [2], generating: { t[flat: $0 / 2] })
+    }
+    let ya = a.forward(x), yb = b.forward(doubled(x))
+    #expect(doubled(ya) == yb)
+    let ga = a.backward(gy), gb = b.backward(doubled(gy))
+    #expect(doubled(ga) == gb)
+    #expect(a.gamma.gradient * 2 == b.gamma.gradient && a.beta.gradient * 2 == b.beta.gradient)
+    #expect(a.runningMean == b.runningMean)
+  }
+
+  @Test(arguments: BatchNorm.Statistics.allCases)
+  func batchNormFeatures(statistics: BatchNorm.Statistics) {
+    let layer = BatchNorm(channelCount: 3, statistics: statistics, scale: 0.5)
+    let saveMean = layer.runningMean, saveVar = layer.runningVariance
+    checkInput(
+      layer, input: randomTensor([3, 4, 3], seed: 25, scale: 1.5, offset: 0.7),
+      epsilon: 1e-2, tolerance: 2e-3,
+      prepare: {
+        layer.runningMean = saveMean
+        layer.runningVariance = saveVar
+      })
+  }
+
   @Test func batchNormEvalBackward() {
     let layer = BatchNorm(channelCount: 3, statistics: .acrossTime)
     _ = layer.forward(randomTensor([2, 4, 3], seed: 18))

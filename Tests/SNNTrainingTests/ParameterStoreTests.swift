@@ -185,6 +185,50 @@ import Testing
     #expect(abs(Double(w[0].values[0]) - expected) < 1e-6)
   }
 
+  /// Two-step reference values worked out by hand from PyTorch's update rules (moved here
+  /// from the former SNNTensor optimizer tests when the optimizers were unified).
+  @Test func twoStepReferenceValues() {
+    func run(_ settings: OptimizerSettings, _ gradients: [Float]) -> [Float] {
+      var s = ParameterStore()
+      s.add(
+        ParameterDescriptor(name: "w", shape: [1], group: .weight, initializer: .zeros),
+        values: [1])
+      var o = ParameterOptimizer(settings: settings, parameters: s)
+      var out: [Float] = []
+      for g in gradients {
+        s[0].gradients = [g]
+        o.step(&s, learningRate: settings.learningRate)
+        out.append(s[0].values[0])
+      }
+      return out
+    }
+    func near(_ a: [Float], _ b: [Double]) -> Bool {
+      a.count == b.count && zip(a, b).allSatisfy { abs(Double($0) - $1) <= 1e-6 }
+    }
+    // Nesterov: u1 = 0.51 + 0.9·0.51 = 0.969 → 0.9031; d2 = 0.509031, b2 = 0.968031,
+    // u2 = 0.509031 + 0.9·0.968031 = 1.3802589 → 0.76507411.
+    #expect(
+      near(
+        run(
+          OptimizerSettings(
+            kind: .sgd, learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01),
+          [0.5, 0.5]), [0.9031, 0.76507411]))
+    // Adam: step 1 moves by η·sign(g); step 2: m = 0.07, v = 3.1225e-4, m̂ = 0.07/0.19,
+    // v̂ = 3.1225e-4/0.001999 → w = 0.9 − 0.1·0.368421/0.395225 = 0.8067820.
+    #expect(
+      near(run(OptimizerSettings(kind: .adam, learningRate: 0.1), [0.5, 0.25]), [0.9, 0.8067820]))
+    // Adam with coupled L2: g' = g + 0.1·w: 0.6 then 0.34 → 0.9, 0.8050098.
+    #expect(
+      near(
+        run(OptimizerSettings(kind: .adam, learningRate: 0.1, weightDecay: 0.1), [0.5, 0.25]),
+        [0.9, 0.8050098]))
+    // AdamW: w·(1 − 0.01) before each Adam step: 0.99 − 0.1 = 0.89; 0.8811 − 0.0932180.
+    #expect(
+      near(
+        run(OptimizerSettings(kind: .adamw, learningRate: 0.1, weightDecay: 0.1), [0.5, 0.25]),
+        [0.89, 0.7878820]))
+  }
+
   @Test func gradientClipping() {
     var s = ParameterStore()
     s.add(

@@ -46,6 +46,7 @@ public struct DatasetCache: Sendable, Equatable {
   /// The folder holding cache files.
   public var directory: String
 
+  /// A cache in `directory` (created on the first write).
   public init(directory: String) {
     self.directory = DataRoot.trimmingTrailingSlashes(directory)
   }
@@ -61,6 +62,7 @@ public struct DatasetCache: Sendable, Equatable {
   public struct Key: Sendable, Equatable, CustomStringConvertible {
     /// A file-name-safe label such as `mnist-train`.
     public var kind: String
+    /// XXH64 of the description of the inputs.
     public var digest: UInt64
 
     public init(kind: String, digest: UInt64) {

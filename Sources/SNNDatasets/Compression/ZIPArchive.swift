@@ -15,9 +15,13 @@ public final class ZIPArchive: @unchecked Sendable {
     public var name: String
     /// 0 = stored, 8 = deflated.
     public var method: UInt16
+    /// General-purpose flags (bit 0 encrypted, bit 3 sizes in a data descriptor).
     public var flags: UInt16
+    /// CRC-32 of the uncompressed contents.
     public var crc32: UInt32
+    /// Bytes of (compressed) data in the archive.
     public var compressedSize: Int
+    /// Bytes of contents after extraction.
     public var uncompressedSize: Int
     /// Offset of the member's local header in the archive.
     public var localHeaderOffset: Int

@@ -9,6 +9,7 @@ import SNNBase
 public struct DirectEncoder: Sendable, Equatable {
   public init() {}
 
+  /// `[T, N]` with every row equal to `input`.
   public func encode(_ input: [Float], steps: Int) -> [Float] {
     precondition(steps >= 1, "steps must be at least 1")
     var out = [Float]()
@@ -31,6 +32,7 @@ public struct RateEncoder: Sendable, Equatable {
   /// The spike probability per step at intensity 1.
   public var maxProbability: Float
 
+  /// - Parameter maxProbability: p_max, the spike probability per step at intensity 1.
   public init(maxProbability: Float = 1) {
     precondition(maxProbability >= 0 && maxProbability <= 1, "maxProbability must lie in [0, 1]")
     self.maxProbability = maxProbability
@@ -41,6 +43,7 @@ public struct RateEncoder: Sendable, Equatable {
     self.init(maxProbability: Float(min(1, max(0, maxRate * stepMilliseconds / 1000))))
   }
 
+  /// `[T, N]` spikes (0 or 1) drawn from `generator`, step by step, input by input.
   public func encode(
     _ input: [Float], steps: Int, using generator: inout some RandomNumberGenerator
   ) -> [Float] {
@@ -125,6 +128,7 @@ public struct LatencyEncoder: Sendable, Equatable {
     }
   }
 
+  /// `[T, N]`: one spike at ``firingStep(_:steps:)`` for each input that fires.
   public func encode(_ input: [Float], steps: Int) -> [Float] {
     precondition(steps >= 1, "steps must be at least 1")
     let n = input.count

@@ -8,14 +8,14 @@ extension NetworkSpec {
   /// Reads a network description from JSON; errors name the field by its path.
   public init(json: JSONValue) throws(ConfigurationError) {
     var root = try JSONObjectReader(json, path: "")
-    guard let populations = try root.array("populations") else {
+    guard let populations = try root.optionalArray("populations") else {
       throw .missing(field: "populations", expected: "an array of populations")
     }
     self.init()
     for (i, value) in populations.enumerated() {
       self.populations.append(try PopulationSpec(json: value, path: "populations[\(i)]"))
     }
-    for (i, value) in (try root.array("projections") ?? []).enumerated() {
+    for (i, value) in (try root.optionalArray("projections") ?? []).enumerated() {
       projections.append(try ProjectionSpec(json: value, path: "projections[\(i)]"))
     }
     try root.finish()
@@ -38,13 +38,13 @@ extension Distribution {
       return
     }
     var r = try JSONObjectReader(json, path: path)
-    if let u = try r.array("uniform") {
+    if let u = try r.optionalArray("uniform") {
       guard u.count == 2, let lo = u[0].doubleValue, let hi = u[1].doubleValue else {
         throw .invalid(field: r.field("uniform"), value: JSONValue.array(u).description, expected: "[low, high]")
       }
       self = .uniform(lo, hi)
-    } else if var n = try r.object("normal") {
-      self = .normal(mean: try n.requiredDouble("mean"), sd: try n.requiredDouble("sd"))
+    } else if var n = try r.optionalObject("normal") {
+      self = .normal(mean: try n.double("mean"), sd: try n.double("sd"))
       try n.finish()
     } else {
       throw .invalid(field: path, value: json.description, expected: "a number, {\"uniform\": [low, high]} or {\"normal\": {\"mean\": m, \"sd\": s}}")
@@ -66,27 +66,27 @@ extension PopulationSpec {
 
   init(json: JSONValue, path: String) throws(ConfigurationError) {
     var r = try JSONObjectReader(json, path: path)
-    let name = try r.requiredString("name")
-    let size = try r.requiredInt("size")
-    let modelName = try r.requiredString("model")
+    let name = try r.string("name")
+    let size = try r.int("size")
+    let modelName = try r.string("model")
     let model: NeuronModel
     switch modelName {
     case "lif":
       var p = LIF.Parameters()
-      if var q = try r.object("parameters") {
-        p.tauMem = try q.double("tauMem", default: p.tauMem)
-        p.vRest = try q.double("vRest", default: p.vRest)
-        p.vReset = try q.double("vReset", default: p.vReset)
-        p.vThreshold = try q.double("vThreshold", default: p.vThreshold)
-        p.tauRefractory = try q.double("tauRefractory", default: p.tauRefractory)
-        p.iOffset = try q.double("iOffset", default: p.iOffset)
-        if let channels = try q.array("channels") {
+      if var q = try r.optionalObject("parameters") {
+        p.tauMem = try q.optionalDouble("tauMem") ?? p.tauMem
+        p.vRest = try q.optionalDouble("vRest") ?? p.vRest
+        p.vReset = try q.optionalDouble("vReset") ?? p.vReset
+        p.vThreshold = try q.optionalDouble("vThreshold") ?? p.vThreshold
+        p.tauRefractory = try q.optionalDouble("tauRefractory") ?? p.tauRefractory
+        p.iOffset = try q.optionalDouble("iOffset") ?? p.iOffset
+        if let channels = try q.optionalArray("channels") {
           p.channels = []
           for (k, c) in channels.enumerated() {
             var cr = try JSONObjectReader(c, path: q.field("channels[\(k)]"))
-            switch try cr.requiredString("kind") {
+            switch try cr.string("kind") {
             case "delta": p.channels.append(.delta)
-            case "exponential": p.channels.append(.exponential(tau: try cr.requiredDouble("tau")))
+            case "exponential": p.channels.append(.exponential(tau: try cr.double("tau")))
             case let other: throw .unknown(field: cr.field("kind"), value: other, allowed: ["delta", "exponential"])
             }
             try cr.finish()
@@ -97,19 +97,19 @@ extension PopulationSpec {
       model = .lif(p, initialPotential: try Self.initialPotential(&r, default: p.vReset))
     case "if":
       var p = IF.Parameters()
-      if var q = try r.object("parameters") {
-        p.vThreshold = try q.double("vThreshold", default: p.vThreshold)
-        p.vReset = try q.double("vReset", default: p.vReset)
-        p.drive = try q.double("drive", default: p.drive)
-        p.tauRefractory = try q.double("tauRefractory", default: p.tauRefractory)
-        p.subtractiveReset = try q.bool("subtractiveReset", default: p.subtractiveReset)
+      if var q = try r.optionalObject("parameters") {
+        p.vThreshold = try q.optionalDouble("vThreshold") ?? p.vThreshold
+        p.vReset = try q.optionalDouble("vReset") ?? p.vReset
+        p.drive = try q.optionalDouble("drive") ?? p.drive
+        p.tauRefractory = try q.optionalDouble("tauRefractory") ?? p.tauRefractory
+        p.subtractiveReset = try q.optionalBool("subtractiveReset") ?? p.subtractiveReset
         try q.finish()
       }
       model = .integrateAndFire(p, initialPotential: try Self.initialPotential(&r, default: p.vReset))
     case "poisson":
-      model = .poisson(rateHz: try r.requiredDouble("rateHz"))
+      model = .poisson(rateHz: try r.double("rateHz"))
     case "spike_trains":
-      guard let trains = try r.array("spikeTimes") else {
+      guard let trains = try r.optionalArray("spikeTimes") else {
         throw .missing(field: r.field("spikeTimes"), expected: "an array of spike-time arrays (ms), one per neuron")
       }
       var parsed: [[Double]] = []
@@ -135,8 +135,8 @@ extension PopulationSpec {
   }
 
   static func initialPotential(_ r: inout JSONObjectReader, default v: Double) throws(ConfigurationError) -> Distribution {
-    guard var initial = try r.object("initial") else { return .constant(v) }
-    let d = try initial.value("v").map { (x) throws(ConfigurationError) in try Distribution(json: x, path: initial.field("v")) }
+    guard var initial = try r.optionalObject("initial") else { return .constant(v) }
+    let d = try initial.optional("v").map { (x) throws(ConfigurationError) in try Distribution(json: x, path: initial.field("v")) }
     try initial.finish()
     return d ?? .constant(v)
   }
@@ -183,20 +183,20 @@ extension ProjectionSpec {
 
   init(json: JSONValue, path: String) throws(ConfigurationError) {
     var r = try JSONObjectReader(json, path: path)
-    let source = try r.requiredString("source")
-    let target = try r.requiredString("target")
-    let name = try r.string("name") ?? ""
-    var rr = try JSONObjectReader(try r.required("rule", expected: "an object with a \"kind\""), path: r.field("rule"))
-    let kind = try rr.requiredString("kind")
+    let source = try r.string("source")
+    let target = try r.string("target")
+    let name = try r.optionalString("name") ?? ""
+    var rr = try JSONObjectReader(try r.value("rule", expected: "an object with a \"kind\""), path: r.field("rule"))
+    let kind = try rr.string("kind")
     let rule: ConnectionRule
     switch kind {
     case "all_to_all": rule = .allToAll
     case "one_to_one": rule = .oneToOne
     case "fixed_probability":
-      rule = .fixedProbability(try rr.requiredDouble("probability"), allowAutapses: try rr.bool("autapses", default: true))
-    case "fixed_fan_in": rule = .fixedFanIn(try rr.requiredInt("fanIn"))
+      rule = .fixedProbability(try rr.double("probability"), allowAutapses: try rr.optionalBool("autapses") ?? true)
+    case "fixed_fan_in": rule = .fixedFanIn(try rr.int("fanIn"))
     case "explicit":
-      guard let pairs = try rr.array("pairs") else { throw .missing(field: rr.field("pairs"), expected: "an array of [source, target] pairs") }
+      guard let pairs = try rr.optionalArray("pairs") else { throw .missing(field: rr.field("pairs"), expected: "an array of [source, target] pairs") }
       var parsed: [(source: Int, target: Int)] = []
       for (k, pair) in pairs.enumerated() {
         guard let a = pair.arrayValue, a.count == 2, let s = a[0].intValue, let t = a[1].intValue else {
@@ -207,16 +207,16 @@ extension ProjectionSpec {
       rule = .explicit(parsed)
     case "convolution":
       rule = .convolution(
-        height: try rr.requiredInt("height"), width: try rr.requiredInt("width"),
-        inChannels: try rr.requiredInt("inChannels"), outChannels: try rr.requiredInt("outChannels"),
-        kernel: try rr.requiredInt("kernel"), stride: try rr.int("stride") ?? 1, padding: try rr.int("padding") ?? 0)
+        height: try rr.int("height"), width: try rr.int("width"),
+        inChannels: try rr.int("inChannels"), outChannels: try rr.int("outChannels"),
+        kernel: try rr.int("kernel"), stride: try rr.optionalInt("stride") ?? 1, padding: try rr.optionalInt("padding") ?? 0)
     default:
       throw .unknown(field: rr.field("kind"), value: kind, allowed: Self.rules)
     }
     try rr.finish()
-    let weight = try Distribution(json: try r.required("weight", expected: "a number or a distribution"), path: r.field("weight"))
-    let delay = try r.double("delay", default: 0)
-    let channel = try r.int("channel") ?? 0
+    let weight = try Distribution(json: try r.value("weight", expected: "a number or a distribution"), path: r.field("weight"))
+    let delay = try r.optionalDouble("delay") ?? 0
+    let channel = try r.optionalInt("channel") ?? 0
     try r.finish()
     self.init(name: name, source: source, target: target, rule: rule, weight: weight, delay: delay, channel: channel)
   }

@@ -83,9 +83,20 @@ final class LIFPopulation {
     refineSpan = refineFraction / fastest
     // Buckets of 1% of the fastest time constant.
     schedule = CalendarTimeQueue(bucketWidth: 0.01 / fastest, bucketCount: 4096)
+    checkWidth = 0.01 / fastest
+    checkInverseWidth = 1 / checkWidth
+    checkMask = 4095
+    checkRing = .allocate(capacity: 4096)
+    checkRing.initialize(repeating: RawBuffer(), count: 4096)
+    checkHorizon = 4000 * checkWidth
   }
 
-  deinit { slots.deallocate() }
+  deinit {
+    slots.deallocate()
+    for i in 0...checkMask { checkRing[i].deallocate() }
+    checkRing.deinitialize(count: checkMask + 1)
+    checkRing.deallocate()
+  }
 
   /// Schedules every neuron from its initial state at time 0.
   func start() {
@@ -93,12 +104,36 @@ final class LIFPopulation {
   }
 
   // MARK: The schedule
+  //
+  // Two structures. Exact events (crossings, ends of refractory periods) go to `schedule`,
+  // a calendar queue that returns them in exact order. Checks only need to happen no
+  // later than their bound, so they go to `checkRing`, a ring of unordered buckets of
+  // width `checkWidth`: a check is run at the start of its bucket (a little early, which
+  // is always allowed), the whole bucket at once, with no ordering work at all.
 
-  /// The earliest current entry, kept up to date by every schedule change (`nil` inside
-  /// means "none"), or not known (`cacheValid == false`).
+  struct CheckEntry {
+    var item: Int32
+    var generation: UInt32
+  }
+
+  let checkWidth: Double
+  let checkInverseWidth: Double
+  let checkMask: Int
+  let checkRing: UnsafeMutablePointer<RawBuffer<CheckEntry>>
+  /// Checks further ahead than this are moved earlier to fit the ring.
+  let checkHorizon: Double
+  var checkCount = 0
+  /// The absolute index of the last check bucket run (⌊t / width⌋).
+  var drainedBucket = -1
+  /// The first bucket after `drainedBucket` that may hold entries (a lower bound).
+  var nextCheckBucket = 0
+
+  /// The earliest current exact entry, kept up to date by every schedule change (`nil`
+  /// inside means "none"), or not known (`cacheValid == false`).
   var cachedMinimum: (time: Double, item: Int)? = nil
   var cacheValid = false
 
+  /// Schedules an exact event (a crossing or the end of the refractory period).
   @inline(__always)
   func setSchedule(_ j: Int, time: Double, mode: Mode) {
     let slot = slots + j
@@ -118,6 +153,23 @@ final class LIFPopulation {
     }
   }
 
+  /// Schedules a check at `time` (from an event at `now`); returns false when that would
+  /// fall in a bucket already run — the caller then solves for the exact crossing at once.
+  @inline(__always)
+  func setCheck(_ j: Int, time: Double, now: Double) -> Bool {
+    let t = min(time, now + checkHorizon)
+    let b = Int((t * checkInverseWidth).rounded(.down))
+    if b <= drainedBucket { return false }
+    let slot = slots + j
+    if cacheValid, let c = cachedMinimum, c.item == j { cacheValid = false }
+    slot.pointee.scheduled = t
+    slot.pointee.tag = (slot.pointee.tag &+ 4) & ~3 | Mode.check.rawValue
+    checkRing[b & checkMask].append(CheckEntry(item: Int32(j), generation: slot.pointee.generation))
+    checkCount += 1
+    if b < nextCheckBucket { nextCheckBucket = b }
+    return true
+  }
+
   @inline(__always)
   func clearSchedule(_ j: Int) {
     let slot = slots + j
@@ -126,14 +178,43 @@ final class LIFPopulation {
     if cacheValid, let c = cachedMinimum, c.item == j { cacheValid = false }
   }
 
-  /// The earliest current entry (stale entries are discarded on the way).
+  /// The earliest event: an exact one, or (item −1) the start of the next bucket of checks.
   @inline(__always)
   func nextEvent() -> (time: Double, item: Int)? {
-    if cacheValid { return cachedMinimum }
-    let slots = self.slots
-    cachedMinimum = schedule.minimum { slots[Int($0.item)].generation == $0.generation }.map { ($0.time, Int($0.item)) }
-    cacheValid = true
-    return cachedMinimum
+    if !cacheValid {
+      let slots = self.slots
+      cachedMinimum = schedule.minimum { slots[Int($0.item)].generation == $0.generation }.map { ($0.time, Int($0.item)) }
+      cacheValid = true
+    }
+    guard checkCount > 0 else { return cachedMinimum }
+    while checkRing[nextCheckBucket & checkMask].count == 0 { nextCheckBucket += 1 }
+    let checkTime = Double(nextCheckBucket) * checkWidth
+    if let exact = cachedMinimum, exact.time <= checkTime { return exact }
+    return (checkTime, -1)
+  }
+
+  /// Runs the bucket of checks due at `time` (its start); returns the neurons that fired
+  /// (only when rounding put a check at a crossing).
+  func runChecks(at time: Double) -> [Int32] {
+    let b = nextCheckBucket
+    drainedBucket = b
+    nextCheckBucket = b + 1
+    var entries = RawBuffer<CheckEntry>()
+    swap(&entries, &checkRing[b & checkMask])
+    checkCount -= entries.count
+    var fired: [Int32] = []
+    for k in 0..<entries.count {
+      let e = entries[k]
+      let j = Int(e.item)
+      guard slots[j].generation == e.generation else { continue }  // rescheduled since
+      checkEvents += 1
+      clearSchedule(j)
+      if scheduleFromState(j, time: time) { fired.append(e.item) }
+    }
+    entries.removeAll()
+    swap(&entries, &checkRing[b & checkMask])  // give the memory back to the ring
+    entries.deallocate()
+    return fired
   }
 
   // MARK: Frames and exponential factors
@@ -159,8 +240,9 @@ final class LIFPopulation {
     return (Math.portableExp(dt * propagators.rateMem), Math.portableExp(dt * propagators.channelRates))
   }
 
-  /// Moves neuron `j`'s coefficients into `frame` (later than its own).
-  @inline(__always)
+  /// Moves neuron `j`'s coefficients into `frame` (later than its own). Rare (once per
+  /// neuron and frame), so kept out of line.
+  @inline(never)
   func move(_ j: Int, to frame: UInt32) {
     let slot = slots + j
     guard slot.pointee.frame != frame else { return }
@@ -285,7 +367,7 @@ final class LIFPopulation {
       let bound = time + tightenedBound(v: v, currents: gNow, u0: u, f0: f, before: scheduled - time)
       if bound < scheduled {
         earlierChecks += 1
-        setSchedule(j, time: bound, mode: .check)
+        if !setCheck(j, time: bound, now: time) { solveCrossing(j, time: time) }
       }
     }
   }
@@ -422,10 +504,17 @@ final class LIFPopulation {
       clearSchedule(j)
       return false
     }
-    if bound > refineSpan {
-      setSchedule(j, time: time + bound, mode: .check)
-      return false
-    }
+    if bound > refineSpan && setCheck(j, time: time + bound, now: time) { return false }
+    solveCrossing(j, time: time)
+    return false
+  }
+
+  /// Solves for neuron `j`'s exact next crossing and schedules it (a check when it lies
+  /// beyond the search horizon).
+  func solveCrossing(_ j: Int, time: Double) {
+    let vInf = propagators.vInfinity
+    let vTh = parameters.vThreshold
+    let own = slots[j].frame
     // The exact crossing, solved from the trajectory's origin (its last input or reset) in
     // the neuron's own frame, so that it depends on the inputs alone.
     exactSolves += 1
@@ -441,8 +530,9 @@ final class LIFPopulation {
     case .never:
       clearSchedule(j)
     case .noneBefore(let tau):
-      setSchedule(j, time: max(time, origin + tau), mode: .check)
+      if !setCheck(j, time: max(time, origin + tau), now: time) {
+        setSchedule(j, time: max(time, origin + tau), mode: .check)
+      }
     }
-    return false
   }
 }

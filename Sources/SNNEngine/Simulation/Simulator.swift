@@ -173,7 +173,14 @@ public final class Simulator {
   func handle(population q: Int, neuron j: Int, at t: Double) {
     let spiked: Bool
     switch kinds[q] {
-    case .lif(let i): spiked = lif[i].handleScheduledEvent(j, time: t)
+    case .lif(let i):
+      if j < 0 {
+        // A bucket of threshold checks; a neuron fires here only when rounding put a check
+        // exactly at its crossing.
+        for n in lif[i].runChecks(at: t) { emit(population: q, neuron: Int(n), at: t) }
+        return
+      }
+      spiked = lif[i].handleScheduledEvent(j, time: t)
     case .integrateAndFire(let i): spiked = integrateAndFire[i].handle(j, time: t)
     case .poisson(let i):
       poisson[i].handle(j, time: t)
@@ -183,6 +190,12 @@ public final class Simulator {
       spiked = true
     }
     guard spiked else { return }
+    emit(population: q, neuron: j, at: t)
+  }
+
+  /// Records neuron `j`'s spike and sends it on.
+  @inline(__always)
+  func emit(population q: Int, neuron j: Int, at t: Double) {
     spikeCounts[q] += 1
     if recorded[q] { spikes.append(time: t, neuron: network.populationOffsets[q] + j) }
     for p in outgoing[q] {

@@ -98,6 +98,10 @@ public final class BatchNorm: DenseLayer {
     normalized.prepare(shape: input.shape)
     output.prepare(shape: input.shape)
     if inverseStd.count != groups * c { inverseStd = [Float](repeating: 0, count: groups * c) }
+    if inner == 1 {
+      forwardFeatures(input, groups: groups, rows: stepsPerGroup * batch)
+      return output
+    }
     let eps = epsilon, m = momentum, k = scale, training = isTraining
     let g = gamma.value.scalars, b = beta.value.scalars
     input.withUnsafeBufferPointer { xs in
@@ -125,22 +129,14 @@ public final class BatchNorm: DenseLayer {
                       if training {
                         var s: Double = 0
                         for r in 0..<rows {
-                          let p = x.value + row(r)
-                          var rs: Float = 0
-                          for i in 0..<inner { rs += p[i] }
-                          s += Double(rs)
+                          s += Double(RowOps.sum(x.value + row(r), count: inner))
                         }
                         let mu = s / Double(n)
                         var q: Double = 0
                         let muF = Float(mu)
                         for r in 0..<rows {
-                          let p = x.value + row(r)
-                          var rq: Float = 0
-                          for i in 0..<inner {
-                            let d = p[i] - muF
-                            rq += d * d
-                          }
-                          q += Double(rq)
+                          q += Double(
+                            RowOps.squaredDeviations(x.value + row(r), count: inner, mean: muF))
                         }
                         mean = muF
                         variance = Float(q / Double(n))
@@ -188,6 +184,10 @@ public final class BatchNorm: DenseLayer {
     let k = scale, batchStats = usedBatchStatistics
     let g = gamma.value.scalars
     gradInput.prepare(shape: gradOutput.shape)
+    if inner == 1 {
+      backwardFeatures(gradOutput, groups: groups, rows: stepsPerGroup * batch)
+      return gradInput
+    }
     var dGamma = [Float](repeating: 0, count: c), dBeta = [Float](repeating: 0, count: c)
     gradOutput.withUnsafeBufferPointer { gs in
       normalized.withUnsafeBufferPointer { xh in
@@ -210,12 +210,7 @@ public final class BatchNorm: DenseLayer {
                     var sumG: Double = 0, sumGX: Double = 0
                     for r in 0..<rows {
                       let o = row(r)
-                      let p = gy.value + o, h = xhat.value + o
-                      var a: Float = 0, bsum: Float = 0
-                      for i in 0..<inner {
-                        a += p[i]
-                        bsum += p[i] * h[i]
-                      }
+                      let (a, bsum) = RowOps.sumAndDot(gy.value + o, xhat.value + o, count: inner)
                       sumG += Double(a)
                       sumGX += Double(bsum)
                     }
@@ -243,5 +238,161 @@ public final class BatchNorm: DenseLayer {
     gamma.gradient.withUnsafeMutableBufferPointer { d in for i in 0..<c { d[i] += dGamma[i] } }
     beta.gradient.withUnsafeMutableBufferPointer { d in for i in 0..<c { d[i] += dBeta[i] } }
     return gradInput
+  }
+
+  // MARK: Features (inner = 1)
+
+  /// Forward for `[T, B, C]` (one value per channel and row): the channels of a row are
+  /// contiguous, so rows are swept in order with the channel loop innermost (vectorized)
+  /// and threads take channel ranges. The arithmetic is the general path's for inner = 1
+  /// (Float differences, Double sums in row order), so the results are the same.
+  private func forwardFeatures(_ input: Tensor, groups: Int, rows: Int) {
+    let c = channelCount
+    let eps = epsilon, m = momentum, k = scale, training = isTraining
+    let n = rows
+    input.withUnsafeBufferPointer { xs in
+      normalized.withUnsafeMutableBufferPointer { xh in
+        output.withUnsafeMutableBufferPointer { ys in
+          runningMean.withUnsafeMutableBufferPointer { rm in
+            runningVariance.withUnsafeMutableBufferPointer { rv in
+              inverseStd.withUnsafeMutableBufferPointer { istd in
+                gamma.value.withUnsafeBufferPointer { gv in
+                  beta.value.withUnsafeBufferPointer { bv in
+                    let x = UncheckedSendable(xs.baseAddress!)
+                    let xhat = UncheckedSendable(xh.baseAddress!),
+                      y = UncheckedSendable(ys.baseAddress!)
+                    let rmp = UncheckedSendable(rm.baseAddress!),
+                      rvp = UncheckedSendable(rv.baseAddress!)
+                    let isp = UncheckedSendable(istd.baseAddress!)
+                    let gp = UncheckedSendable(gv.baseAddress!),
+                      bp = UncheckedSendable(bv.baseAddress!)
+                    let chunks = Swift.max(1, Swift.min(Parallel.defaultThreads, c / 64))
+                    Parallel.forEachChunk(count: c, chunks: chunks) { _, channels in
+                      let lo = channels.lowerBound, width = channels.count
+                      var mean = [Float](repeating: 0, count: width)
+                      var sums = [Double](repeating: 0, count: width)
+                      for grp in 0..<groups {
+                        let base = x.value + grp * rows * c + lo
+                        if training {
+                          for j in 0..<width { sums[j] = 0 }
+                          for r in 0..<rows {
+                            let p = base + r * c
+                            for j in 0..<width { sums[j] += Double(p[j]) }
+                          }
+                          for j in 0..<width { mean[j] = Float(sums[j] / Double(n)) }
+                          for j in 0..<width { sums[j] = 0 }
+                          for r in 0..<rows {
+                            let p = base + r * c
+                            for j in 0..<width {
+                              let d = p[j] - mean[j]
+                              sums[j] += Double(d * d)
+                            }
+                          }
+                          for j in 0..<width {
+                            let ch = lo + j
+                            let variance = Float(sums[j] / Double(n))
+                            rmp.value[ch] = (1 - m) * rmp.value[ch] + m * mean[j]
+                            rvp.value[ch] =
+                              (1 - m) * rvp.value[ch] + m * variance * Float(n) / Float(n - 1)
+                            isp.value[grp * c + ch] = 1 / (variance + eps).squareRoot()
+                          }
+                        } else {
+                          for j in 0..<width {
+                            let ch = lo + j
+                            mean[j] = rmp.value[ch]
+                            isp.value[grp * c + ch] = 1 / (rvp.value[ch] + eps).squareRoot()
+                          }
+                        }
+                        let inv = isp.value + grp * c + lo
+                        let g = gp.value + lo, b = bp.value + lo
+                        for r in 0..<rows {
+                          let o = grp * rows * c + r * c + lo
+                          let p = x.value + o, h = xhat.value + o, q = y.value + o
+                          for j in 0..<width {
+                            let v = (p[j] - mean[j]) * inv[j]
+                            h[j] = v
+                            q[j] = g[j] * k * v + b[j]
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Backward for `[T, B, C]` (see ``forwardFeatures(_:groups:rows:)``).
+  private func backwardFeatures(_ gradOutput: Tensor, groups: Int, rows: Int) {
+    let c = channelCount
+    let n = Float(rows)
+    let k = scale, batchStats = usedBatchStatistics
+    gradOutput.withUnsafeBufferPointer { gs in
+      normalized.withUnsafeBufferPointer { xh in
+        gradInput.withUnsafeMutableBufferPointer { gxs in
+          gamma.value.withUnsafeBufferPointer { gv in
+            gamma.gradient.withUnsafeMutableBufferPointer { dgv in
+              beta.gradient.withUnsafeMutableBufferPointer { dbv in
+                inverseStd.withUnsafeBufferPointer { istd in
+                  let gy = UncheckedSendable(gs.baseAddress!),
+                    xhat = UncheckedSendable(xh.baseAddress!)
+                  let gx = UncheckedSendable(gxs.baseAddress!),
+                    gp = UncheckedSendable(gv.baseAddress!)
+                  let dgp = UncheckedSendable(dgv.baseAddress!),
+                    dbp = UncheckedSendable(dbv.baseAddress!)
+                  let isp = UncheckedSendable(istd.baseAddress!)
+                  let chunks = Swift.max(1, Swift.min(Parallel.defaultThreads, c / 64))
+                  Parallel.forEachChunk(count: c, chunks: chunks) { _, channels in
+                    let lo = channels.lowerBound, width = channels.count
+                    var sumG = [Double](repeating: 0, count: width)
+                    var sumGX = [Double](repeating: 0, count: width)
+                    var meanG = [Float](repeating: 0, count: width)
+                    var meanGX = [Float](repeating: 0, count: width)
+                    var factor = [Float](repeating: 0, count: width)
+                    for grp in 0..<groups {
+                      for j in 0..<width {
+                        sumG[j] = 0
+                        sumGX[j] = 0
+                      }
+                      for r in 0..<rows {
+                        let o = grp * rows * c + r * c + lo
+                        let p = gy.value + o, h = xhat.value + o
+                        for j in 0..<width {
+                          sumG[j] += Double(p[j])
+                          sumGX[j] += Double(p[j] * h[j])
+                        }
+                      }
+                      for j in 0..<width {
+                        let ch = lo + j
+                        dgp.value[ch] += k * Float(sumGX[j])
+                        dbp.value[ch] += Float(sumG[j])
+                        factor[j] = gp.value[ch] * k * isp.value[grp * c + ch]
+                        meanG[j] = Float(sumG[j]) / n
+                        meanGX[j] = Float(sumGX[j]) / n
+                      }
+                      for r in 0..<rows {
+                        let o = grp * rows * c + r * c + lo
+                        let p = gy.value + o, h = xhat.value + o, q = gx.value + o
+                        if batchStats {
+                          for j in 0..<width {
+                            q[j] = factor[j] * (p[j] - meanG[j] - h[j] * meanGX[j])
+                          }
+                        } else {
+                          for j in 0..<width { q[j] = factor[j] * p[j] }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
   }
 }

@@ -3,9 +3,10 @@ import SNNBase
 /// A fully connected layer applied to every row: y = x·W + b.
 ///
 /// Input `[…, inFeatures]` (usually `[T, B, N_in]`, all T·B rows in one GEMM), output
-/// `[…, outFeatures]`. The weight is stored `[inFeatures, outFeatures]` (one row per input
-/// unit, as the event engine's dense connectivity and `SpikeGEMM` expect); fan-in is
-/// `inFeatures`.
+/// `[…, outFeatures]`. By default the weight is stored `[inFeatures, outFeatures]` (one row
+/// per input unit, as `SpikeGEMM` expects); with ``WeightLayout/outputMajor`` it is
+/// `[outFeatures, inFeatures]` (PyTorch's and `ModelSpec`'s layout, y = x·Wᵀ + b), which is
+/// how `DenseModel` binds the weights of a `ParameterStore`. Fan-in is `inFeatures`.
 ///
 /// Two optimizations keep the mathematics identical (up to float summation order):
 /// - **Static input** (``forwardStatic(_:steps:)``): an image injected as the same current
@@ -26,11 +27,22 @@ public final class Linear: DenseLayer {
     case automatic
   }
 
+  /// How the weight matrix is laid out in memory.
+  public enum WeightLayout: Sendable, Hashable {
+    /// `[inFeatures, outFeatures]`: y = x·W + b.
+    case inputMajor
+    /// `[outFeatures, inFeatures]`: y = x·Wᵀ + b (PyTorch, `ModelSpec`). The spike kernels
+    /// work on a transposed copy made per call (O(in·out), small against the product).
+    case outputMajor
+  }
+
   public let name: String
   public let inFeatures: Int
   public let outFeatures: Int
-  /// `[inFeatures, outFeatures]`.
+  /// `[inFeatures, outFeatures]`, or `[outFeatures, inFeatures]` with
+  /// ``WeightLayout/outputMajor``.
   public let weight: Parameter
+  public let weightLayout: WeightLayout
   /// `[outFeatures]`, or nil.
   public let bias: Parameter?
   public var isTraining = true
@@ -48,6 +60,8 @@ public final class Linear: DenseLayer {
   var gradInput = Tensor(shape: [0])
   var gradSum = Tensor(shape: [0])
   var staticSteps: Int? = nil
+  /// `[inFeatures, outFeatures]` scratch for the spike kernels with the output-major layout.
+  var transposedWeight = Tensor(shape: [0])
 
   /// - Parameters:
   ///   - initializer: for the weight, with fan-in = `inFeatures`, fan-out = `outFeatures`.
@@ -55,18 +69,20 @@ public final class Linear: DenseLayer {
   public init(
     name: String = "linear", inFeatures: Int, outFeatures: Int,
     initializer: Initializer = .pytorchDefault,
-    biasInitializer: Initializer? = .pytorchDefault,
+    biasInitializer: Initializer? = .pytorchDefault, weightLayout: WeightLayout = .inputMajor,
     using generator: inout some RandomNumberGenerator
   ) {
     precondition(inFeatures > 0 && outFeatures > 0, "Linear needs positive feature counts")
     self.name = name
     self.inFeatures = inFeatures
     self.outFeatures = outFeatures
+    self.weightLayout = weightLayout
+    let shape =
+      weightLayout == .inputMajor ? [inFeatures, outFeatures] : [outFeatures, inFeatures]
     weight = Parameter(
       name: name + ".weight", role: .weight,
       value: initializer.make(
-        shape: [inFeatures, outFeatures], fanIn: inFeatures, fanOut: outFeatures,
-        using: &generator))
+        shape: shape, fanIn: inFeatures, fanOut: outFeatures, using: &generator))
     bias = biasInitializer.map {
       Parameter(
         name: name + ".bias", role: .bias,
@@ -126,8 +142,11 @@ public final class Linear: DenseLayer {
       }
       if let d = lastInputDensity, d < SpikeGEMM.crossoverDensity { usedSpikeKernel = true }
     }
+    let outputMajor = weightLayout == .outputMajor
+    if usedSpikeKernel && outputMajor { transposeWeight() }
     input.withUnsafeBufferPointer { x in
-      weight.value.withUnsafeBufferPointer { w in
+      (usedSpikeKernel && outputMajor ? transposedWeight : weight.value).withUnsafeBufferPointer {
+        w in
         output.withUnsafeMutableBufferPointer { y in
           if usedSpikeKernel {
             SpikeGEMM.multiply(
@@ -135,8 +154,8 @@ public final class Linear: DenseLayer {
               n: n, beta: 0, c: y.baseAddress!, ldc: n)
           } else {
             GEMM.sgemm(
-              transA: false, transB: false, m: rows, n: n, k: k, a: x.baseAddress!, lda: k,
-              b: w.baseAddress!, ldb: n, beta: 0, c: y.baseAddress!, ldc: n)
+              transA: false, transB: outputMajor, m: rows, n: n, k: k, a: x.baseAddress!, lda: k,
+              b: w.baseAddress!, ldb: outputMajor ? k : n, beta: 0, c: y.baseAddress!, ldc: n)
           }
           if let bias {
             bias.value.withUnsafeBufferPointer { b in
@@ -144,6 +163,17 @@ public final class Linear: DenseLayer {
             }
           }
         }
+      }
+    }
+  }
+
+  /// `transposedWeight = Wᵀ` (`[in, out]`) of the output-major weight.
+  private func transposeWeight() {
+    let k = inFeatures, n = outFeatures
+    transposedWeight.prepare(shape: [k, n])
+    weight.value.withUnsafeBufferPointer { w in
+      transposedWeight.withUnsafeMutableBufferPointer { wt in
+        RowOps.transpose(w.baseAddress!, rows: n, columns: k, into: wt.baseAddress!)
       }
     }
   }
@@ -176,13 +206,31 @@ public final class Linear: DenseLayer {
     precondition(input.count > 0 || output.count == 0, "\(name): backward without a forward")
     let rows = input.count / k
     guard rows > 0 else { return Tensor(shape: input.shape) }
+    let outputMajor = weightLayout == .outputMajor
+    if usedSpikeKernel && outputMajor {
+      // Sᵀ·g into the [in, out] scratch, then added transposed into the [out, in] gradient.
+      transposedWeight.prepare(shape: [k, n])
+      transposedWeight.fill(0)
+    }
     g.withUnsafeBufferPointer { gy in
       input.withUnsafeBufferPointer { x in
         weight.gradient.withUnsafeMutableBufferPointer { gw in
-          if usedSpikeKernel {
+          if usedSpikeKernel && outputMajor {
+            transposedWeight.withUnsafeMutableBufferPointer { gt in
+              SpikeGEMM.accumulateTransposed(
+                spikes: x.baseAddress!, lds: k, m: rows, k: k, gradient: gy.baseAddress!, ldd: n,
+                n: n, into: gt.baseAddress!, ldg: n)
+              RowOps.addTransposed(gt.baseAddress!, rows: k, columns: n, into: gw.baseAddress!)
+            }
+          } else if usedSpikeKernel {
             SpikeGEMM.accumulateTransposed(
               spikes: x.baseAddress!, lds: k, m: rows, k: k, gradient: gy.baseAddress!, ldd: n,
               n: n, into: gw.baseAddress!, ldg: n)
+          } else if outputMajor {
+            // ∂W[out, in] += gᵀ·x
+            GEMM.sgemm(
+              transA: true, transB: false, m: n, n: k, k: rows, a: gy.baseAddress!, lda: n,
+              b: x.baseAddress!, ldb: k, beta: 1, c: gw.baseAddress!, ldc: k)
           } else {
             GEMM.sgemm(
               transA: true, transB: false, m: k, n: n, k: rows, a: x.baseAddress!, lda: k,
@@ -203,9 +251,10 @@ public final class Linear: DenseLayer {
     g.withUnsafeBufferPointer { gy in
       weight.value.withUnsafeBufferPointer { w in
         gradInput.withUnsafeMutableBufferPointer { gx in
+          // ∂x = g·Wᵀ ([in, out] layout) or g·W ([out, in] layout).
           GEMM.sgemm(
-            transA: false, transB: true, m: rows, n: k, k: n, a: gy.baseAddress!, lda: n,
-            b: w.baseAddress!, ldb: n, beta: 0, c: gx.baseAddress!, ldc: k)
+            transA: false, transB: !outputMajor, m: rows, n: k, k: n, a: gy.baseAddress!, lda: n,
+            b: w.baseAddress!, ldb: outputMajor ? k : n, beta: 0, c: gx.baseAddress!, ldc: k)
         }
       }
     }

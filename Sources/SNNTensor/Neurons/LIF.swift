@@ -245,10 +245,25 @@ public final class LIF: DenseLayer {
   }
 
   public func backward(_ gradOutput: Tensor, gradFinalMembrane: Tensor?) -> Tensor {
-    guard let kernel = lastKernel else { preconditionFailure("\(name): backward before forward") }
     precondition(
       gradOutput.shape == output.shape,
       "\(name): gradient \(gradOutput.shape), expected \(output.shape)")
+    return backward(gradOutput, gradientIsStatic: false, gradFinalMembrane: gradFinalMembrane)
+  }
+
+  /// Full BPTT when ∂L/∂S[t] is the same `[B, …]` tensor at every step (a readout averaged
+  /// over time: ∂L/∂S[t] = ∂L/∂mean/T): identical to passing T copies, without making them.
+  public func backward(timeConstantGradient gradient: Tensor) -> Tensor {
+    precondition(
+      gradient.shape == Array(output.shape.dropFirst()),
+      "\(name): time-constant gradient \(gradient.shape), expected \(Array(output.shape.dropFirst()))")
+    return backward(gradient, gradientIsStatic: true, gradFinalMembrane: nil)
+  }
+
+  private func backward(_ gradOutput: Tensor, gradientIsStatic: Bool, gradFinalMembrane: Tensor?)
+    -> Tensor
+  {
+    guard let kernel = lastKernel else { preconditionFailure("\(name): backward before forward") }
     let steps = output.shape[0], n = output.elementsPerStep
     let isStatic = staticInput
     gradInput.prepare(shape: isStatic ? Array(output.shape.dropFirst()) : output.shape)
@@ -278,7 +293,7 @@ public final class LIF: DenseLayer {
                     steps: steps, stride: n, range: range, gradSpikes: gb.value,
                     potential: hb.value, spikes: sb.value, initialMembrane: vb.value,
                     gradMembrane: cv.value, gradInput: ib.value, leakGradient: wantLeak,
-                    inputIsStatic: isStatic)
+                    inputIsStatic: isStatic, gradientIsStatic: gradientIsStatic)
                 }
               }
             }

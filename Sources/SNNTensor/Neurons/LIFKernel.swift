@@ -130,31 +130,33 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
   /// - `gradInput` receives ∂L/∂I[t] (`[T, stride]`), or with `inputIsStatic` the total
   ///   Σ_t ∂L/∂I[t] (`[stride]`) of an input that is the same at every step.
   /// - Returns ∂L/∂a summed over the range (when `leakGradient` is true, else 0).
+  /// - `gradientIsStatic`: `gradSpikes` holds one step (`[stride]`), the same ∂L/∂S[t] at
+  ///   every t (e.g. a readout averaged over time), so T copies need not be materialized.
   @inlinable
   public func backward(
     steps: Int, stride: Int, range: Range<Int>, gradSpikes: UnsafePointer<S>,
     potential: UnsafePointer<S>, spikes: UnsafePointer<S>, initialMembrane: UnsafePointer<S>,
     gradMembrane: UnsafeMutablePointer<S>, gradInput: UnsafeMutablePointer<S>,
-    leakGradient: Bool, inputIsStatic: Bool = false
+    leakGradient: Bool, inputIsStatic: Bool = false, gradientIsStatic: Bool = false
   ) -> S {
     let p = surrogate.parameter
     switch surrogate.kind {
     case .sigmoid:
       return backwardLoop(
         SigmoidShape.self, p, steps, stride, range, gradSpikes, potential, spikes, initialMembrane,
-        gradMembrane, gradInput, leakGradient, inputIsStatic)
+        gradMembrane, gradInput, leakGradient, inputIsStatic, gradientIsStatic)
     case .atan:
       return backwardLoop(
         ATanShape.self, p, steps, stride, range, gradSpikes, potential, spikes, initialMembrane,
-        gradMembrane, gradInput, leakGradient, inputIsStatic)
+        gradMembrane, gradInput, leakGradient, inputIsStatic, gradientIsStatic)
     case .rectangle:
       return backwardLoop(
         RectangleShape.self, p, steps, stride, range, gradSpikes, potential, spikes,
-        initialMembrane, gradMembrane, gradInput, leakGradient, inputIsStatic)
+        initialMembrane, gradMembrane, gradInput, leakGradient, inputIsStatic, gradientIsStatic)
     case .triangle:
       return backwardLoop(
         TriangleShape.self, p, steps, stride, range, gradSpikes, potential, spikes,
-        initialMembrane, gradMembrane, gradInput, leakGradient, inputIsStatic)
+        initialMembrane, gradMembrane, gradInput, leakGradient, inputIsStatic, gradientIsStatic)
     }
   }
 
@@ -164,7 +166,7 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
     _ gs: UnsafePointer<S>,
     _ hp: UnsafePointer<S>, _ sp: UnsafePointer<S>, _ v0: UnsafePointer<S>,
     _ gv: UnsafeMutablePointer<S>, _ gi: UnsafeMutablePointer<S>, _ wantLeak: Bool,
-    _ staticInput: Bool
+    _ staticInput: Bool, _ staticGradient: Bool
   ) -> S {
     let a = decay, c = inputScale, vth = vThreshold, vr = vReset, hard = hardReset
     let reset: S = detachReset ? 0 : 1
@@ -181,14 +183,24 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
         var t = steps - 1
         while t >= 0 {
           let base = t * stride + blockStart
-          let g = gs + base, hh = hp + base, ss = sp + base, gvb = gv + blockStart
-          // ∂L/∂I[t] goes straight to the output, or (static input) through the block
-          // buffer into a sum over t; the buffer's h values are read before overwritten.
+          let g = staticGradient ? gs + blockStart : gs + base
+          let hh = hp + base, ss = sp + base, gvb = gv + blockStart
           // ∂L/∂I[t] goes straight to the output or, for a static input, through the block
           // buffer into a sum over t (each h value is read before it is overwritten).
           let out = staticInput ? sg : gi + base
           for j in 0..<width { sg[j] = Shape.derivative(hh[j] - vth, parameter) }
-          if hard {
+          if hard && !primitive {
+            // S[t] = Θ(H[t] − V_th) recomputed from H exactly as the forward pass decided it
+            // (the same Float comparison), which saves reading the spike tensor.
+            for j in 0..<width {
+              let hv = hh[j], gV = gvb[j]
+              let sv: S = hv >= vth ? 1 : 0
+              let gS = g[j] + reset * gV * (vr - hv)
+              let gH = gS * sg[j] + gV * (1 - sv)
+              out[j] = c * gH
+              gvb[j] = carry * gH
+            }
+          } else if hard {
             for j in 0..<width {
               let hv = hh[j], sv = ss[j], gV = gvb[j]
               let gS = g[j] + reset * gV * (vr - hv)

@@ -92,8 +92,10 @@ public struct ParameterOptimizer: Sendable {
   private mutating func adam(
     _ store: inout ParameterStore, _ i: Int, lr: Double, wd: Float, decoupled: Bool
   ) {
-    let b1 = Float(settings.beta1)
-    let b2 = Float(settings.beta2)
+    // 1 − β in Double, then rounded once (as PyTorch computes it from Python floats):
+    // Float(1) − Float(0.999) is 1.00005·10⁻³, off by 5·10⁻⁵ relative.
+    let b1 = Float(settings.beta1), c1 = Float(1 - settings.beta1)
+    let b2 = Float(settings.beta2), c2 = Float(1 - settings.beta2)
     let eps = Float(settings.epsilon)
     let t = Double(stepCount)
     let correction1 = 1 - Math.pow(settings.beta1, t)
@@ -111,8 +113,8 @@ public struct ParameterOptimizer: Sendable {
             } else {
               d += wd * w[j]
             }
-            m[j] = b1 * m[j] + (1 - b1) * d
-            v[j] = b2 * v[j] + (1 - b2) * d * d
+            m[j] = b1 * m[j] + c1 * d
+            v[j] = b2 * v[j] + c2 * d * d
             let denominator = v[j].squareRoot() / rootCorrection2 + eps
             w[j] -= stepSize * m[j] / denominator
           }

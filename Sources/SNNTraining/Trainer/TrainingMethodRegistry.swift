@@ -59,6 +59,8 @@ extension TrainingMethodRegistry {
   /// The methods built into the library. A method adds itself here, in one line:
   /// `BPTTMethod.descriptor,`.
   public static let builtInMethods: [TrainingMethodDescriptor] = [
+    BPTTMethod.descriptor,
+    LSGMethod.descriptor,
     SPIDEMethod.descriptor,
   ]
 }
