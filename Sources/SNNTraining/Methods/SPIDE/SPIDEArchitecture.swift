@@ -51,7 +51,9 @@ struct SPIDEArchitecture {
         field: "--model", value: spec.notation,
         expected: "a last linear stage as a non-spiking readout (SPIDE's classifier)")
     }
-    guard let first = stages.first, first.layerNumber != nil else {
+    // A leading flatten (MLP notation, e.g. 784-400-10) carries no weights.
+    let firstWeighted = stages.first { if case .flatten = $0.stage { false } else { true } }
+    guard let first = firstWeighted, first.layerNumber != nil else {
       throw .invalid(
         field: "--model", value: spec.notation,
         expected: "a conv or linear first stage (SPIDE's input projection F)")
