@@ -39,7 +39,7 @@ import Testing
     let r = run(["train", "--help"])
     #expect(r.code == 0)
     #expect(
-      r.out.contains("--dropout P") && r.out.contains("[test-softmax] Input dropout probability."))
+      r.out.contains("--dropout ") && r.out.contains("[test-softmax] Input dropout probability."))
     #expect(r.out.contains("--variant M|S") && r.out.contains("[test-other]"))
     #expect(r.out.contains("blobs"))
   }
