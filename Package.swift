@@ -70,6 +70,9 @@ let package = Package(
     .executableTarget(
       name: "edbp-mnist", dependencies: ["SNN"], path: "Examples/edbp-mnist",
       exclude: ["README.md"]),
+    .executableTarget(
+      name: "spide-mnist", dependencies: ["SNN"], path: "Examples/spide-mnist",
+      exclude: ["README.md"]),
 
     // libFuzzer harness for the data readers: a placeholder executable unless built with
     // -DSNN_FUZZ and -sanitize=fuzzer (Docs/Datasets.md, "Fuzzing").

@@ -30,6 +30,7 @@ public enum SNNTool {
       .command(BenchTrainCommand.self),
       .command(BenchCountingCommand.self),
       .command(BenchMemoryCommand.self),
+      .command(BenchSPIDECommand.self),
     ]
   }
 

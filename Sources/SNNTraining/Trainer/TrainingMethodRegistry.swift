@@ -65,5 +65,6 @@ extension TrainingMethodRegistry {
     OnlineMethods.ndotDescriptor,
     OnlineMethods.otttDescriptor,
     EDBPMethod.descriptor,
+    SPIDEMethod.descriptor,
   ]
 }
