@@ -345,7 +345,9 @@ public final class OnlineTrainingMethod: DenseTrainingMethod {
       if counter != nil {
         model.countSynapticWork(
           layer: stage.layer!, input: x, isStatic: isStatic, steps: 1, batch: b,
-          poolFactor: model.poolFactor(beforeStage: i), into: &counter!)
+          poolFactor: model.poolFactor(beforeStage: i),
+          spikeValue: isStatic || i == model.firstWeightedStage ? 1 : settings.spikeScale,
+          into: &counter!)
       }
       if stage.isReadout {
         record.output = synapses.forward(x)
