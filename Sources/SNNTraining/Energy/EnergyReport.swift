@@ -11,7 +11,10 @@ import SNNBase
 ///   It is labelled as such wherever it is printed, for comparison with published numbers.
 ///
 /// The ANN baseline is the same network as a non-spiking network: its dense MACs, once per
-/// sample.
+/// sample. Layers are the model analysis' weighted layers, matched to the counter by name
+/// (a counter layer called "readout" stands for the analysis' readout), followed by any
+/// layer the method counts that the analysis does not list (SPIDE's spiking layers after
+/// pools), with its counts as measured in both conventions and no ANN share.
 public struct EnergyReport: Sendable {
   public struct Layer: Sendable {
     public var name: String
@@ -45,8 +48,13 @@ public struct EnergyReport: Sendable {
     let n = Double(samples)
     var layers: [Layer] = []
     var previousRate: Double? = nil
+    var matched = Set<Int>()
     for info in analysis.layers {
-      let i = counter.layerNames.firstIndex(of: info.name)
+      // A method may call its readout "readout" rather than by the analysis' name.
+      let i =
+        counter.layerNames.firstIndex(of: info.name)
+        ?? (info.isReadout ? counter.layerNames.firstIndex(of: "readout") : nil)
+      if let i { matched.insert(i) }
       let acs = i.map { Double(counter.accumulates[$0]) / n } ?? 0
       let macs = i.map { Double(counter.multiplyAccumulates[$0]) / n } ?? 0
       let updates = i.map { Double(counter.neuronUpdates[$0]) / n } ?? 0
@@ -64,6 +72,21 @@ public struct EnergyReport: Sendable {
           energyPicojoulesPerSample: model.energy(accumulates: acs, macs: macs),
           annEnergyPicojoulesPerSample: model.annEnergy(denseMACs: flops)))
       if !info.isReadout { previousRate = rate }
+    }
+    // Layers a method counts that the model analysis does not list (e.g. SPIDE's spiking
+    // layers after average pools): their counts, so that totals are complete.
+    for (i, name) in counter.layerNames.enumerated() where !matched.contains(i) {
+      let acs = Double(counter.accumulates[i]) / n
+      let macs = Double(counter.multiplyAccumulates[i]) / n
+      let updates = Double(counter.neuronUpdates[i]) / n
+      let spikes = Double(counter.spikes[i]) / n
+      layers.append(
+        Layer(
+          name: name, synapticOpsPerSample: acs, macsPerSample: macs, denseMACsPerSample: 0,
+          neuronUpdatesPerSample: updates, spikesPerSample: spikes,
+          firingRate: updates > 0 ? spikes / updates : 0, rateConventionOpsPerSample: acs + macs,
+          energyPicojoulesPerSample: model.energy(accumulates: acs, macs: macs),
+          annEnergyPicojoulesPerSample: 0))
     }
     self.layers = layers
   }
