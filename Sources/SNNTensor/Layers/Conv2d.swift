@@ -35,6 +35,9 @@ public final class Conv2d: DenseLayer {
   public var computesInputGradient = true
   /// Threads for the kernels (defaults to `Parallel.defaultThreads` at init).
   public var threads: Int
+  /// Whether forward measures the input's binary density and, below
+  /// `Conv2DKernels.spikeCrossoverDensity`, uses the event-driven kernels (`.automatic`),
+  /// or always the dense im2col + GEMM path (`.dense`).
   public var spikeInputPolicy: Linear.SpikeInputPolicy = .automatic
   /// The binary density of the last input, or nil when it was not binary or not measured.
   public private(set) var lastInputDensity: Double?
