@@ -35,6 +35,7 @@ public enum ExitCode {
       if error.kind == .unreadable, let fileError = error.fileError { return code(for: fileError) }
       return dataError
     case is InterruptedError: return interrupted
+    case let error as ChildProcessError: return error.exitCode ?? failure
     case is DataFormatError: return dataError
     case is DataVerificationFailure: return dataError
     case let error as DatasetError:

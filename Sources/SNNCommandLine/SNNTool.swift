@@ -11,6 +11,7 @@ public enum SNNTool {
       .command(SimulateCommand.self),
       .command(TrainCommand.self),
       .command(EvaluateCommand.self),
+      .command(EnergyCommand.self),
       .group(name: "bench", abstract: "Measure speed and memory (prints figures).", children: benchCommands),
       .command(VersionCommand.self),
       DataCommands.node,
@@ -23,10 +24,20 @@ public enum SNNTool {
       .command(BenchCUBACommand.self),
       .command(BenchQueueCommand.self),
       .command(BenchScalingCommand.self),
+      .command(BenchEDBPCommand.self),
       .command(BenchGEMMCommand.self),
       .command(BenchConvCommand.self),
       .command(BenchTrainCommand.self),
+      .command(BenchCountingCommand.self),
+      .command(BenchMemoryCommand.self),
+      .command(BenchSPIDECommand.self),
     ]
+  }
+
+  /// Commands that run but are not listed, by the path of their group: internal helpers
+  /// (`snn bench memory` re-executes `snn bench memory-probe` in a child process).
+  static func hiddenCommands(path: [String]) -> [CommandNode] {
+    path == ["bench"] ? [.command(BenchMemoryProbeCommand.self)] : []
   }
 
   /// Runs `snn` with `arguments` (without the program name) and returns the exit code.
@@ -51,7 +62,7 @@ public enum SNNTool {
         context.print(version)
         return ExitCode.success
       }
-      guard let node = nodes.first(where: { $0.name == word }) else {
+      guard let node = (nodes + hiddenCommands(path: path)).first(where: { $0.name == word }) else {
         let error = CommandLineError.unknownCommand(word, suggestion: closest(to: word, in: nodes.map(\.name)))
         context.log("snn\(path.isEmpty ? "" : " " + path.joined(separator: " ")): error: \(error)")
         context.log("Run 'snn\(path.isEmpty ? "" : " " + path.joined(separator: " ")) --help' for the list of commands.")

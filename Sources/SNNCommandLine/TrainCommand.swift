@@ -44,7 +44,8 @@ struct TrainCommand: Command {
       OptionHelp(
         "--schedule", value: "cosine|step|constant",
         help: "Learning-rate schedule, stepped per epoch: cosine to 0 over the run; step: ×gamma "
-          + "after each milestone epoch; constant.",
+          + "after each milestone epoch; constant. For ndot and ottt, online|accumulate sets "
+          + "their --update-schedule instead.",
         default: "cosine"),
       OptionHelp(
         "--milestones", value: "LIST",
@@ -195,7 +196,7 @@ struct TrainCommand: Command {
       throw conflict("--dataset", datasetName, stored.dataset)
     }
     dataset = try catalog.lookup(datasetName)
-    let defaults = descriptor.defaults
+    let defaults = descriptor.defaults.resolved(for: datasetName)
 
     // Scalars.
     let timeSteps =
@@ -256,7 +257,16 @@ struct TrainCommand: Command {
     } else if stored == nil {
       optimizer.weightDecay = defaults.weightDecay ?? 0
     }
-    let scheduleName = try p.string("--schedule", expected: "one of cosine, step, constant")
+    var scheduleName = try p.string("--schedule", expected: "one of cosine, step, constant")
+    // `--schedule online|accumulate` names the update schedule of the online methods
+    // (their `--update-schedule`); the learning-rate schedule then keeps its default.
+    var updateSchedule: String? = nil
+    if let name = scheduleName, name == "online" || name == "accumulate",
+      descriptor.options.contains(where: { $0.name == "update-schedule" })
+    {
+      updateSchedule = name
+      scheduleName = nil
+    }
     let milestones = try p.intList("--milestones", default: [], in: 1...Int.max)
     let gamma = try p.optionalDouble("--gamma", in: Double.leastNonzeroMagnitude...1e6)
     if let scheduleName {
@@ -298,6 +308,17 @@ struct TrainCommand: Command {
       guard let value = try TrainCommand.parseMethodOption(option, &p) else { continue }
       given.removeAll { $0.name == option.name }
       given.append((option.name, value))
+    }
+    if let updateSchedule {
+      if let given = given.first(where: { $0.name == "update-schedule" }),
+        given.value.stringValue != updateSchedule, stored == nil
+      {
+        throw CommandLineError.invalidValue(
+          option: "--schedule", value: updateSchedule,
+          expected: "the same value as --update-schedule (\(given.value.description))")
+      }
+      given.removeAll { $0.name == "update-schedule" }
+      given.append(("update-schedule", JSONValue(updateSchedule)))
     }
     for (flagName, option, owners) in TrainCommand.methodOptionHelp(registry)
     where !descriptor.options.contains(where: { $0.flagName == flagName }) {
@@ -516,6 +537,7 @@ struct TrainCommand: Command {
       }
       lines.append(line)
     }
+    if let energy = s.energyReport { lines.append(energy.summaryLine) }
     lines.append(
       Format.grouped(s.parameterCount) + " parameters, "
         + Format.compact(Double(s.analysis.macsPerStep))

@@ -39,8 +39,10 @@ import Testing
     let r = run(["train", "--help"])
     #expect(r.code == 0)
     #expect(
-      r.out.contains("--dropout P") && r.out.contains("[test-softmax] Input dropout probability."))
-    #expect(r.out.contains("--variant M|S") && r.out.contains("[test-other]"))
+      r.out.contains("--dropout ") && r.out.contains("[test-softmax] Input dropout probability."))
+    // `rate` has a --variant too, with its own help: each method's version is listed.
+    #expect(r.out.contains("--variant X") && r.out.contains("[test-other]"))
+    #expect(r.out.contains("[rate] rate_M runs one layer at a time"))
     #expect(r.out.contains("blobs"))
   }
 
@@ -149,7 +151,7 @@ import Testing
     #expect(error(["--dropout", "2"]).contains("'--dropout'"))
     #expect(
       error(["--variant", "M"]).contains(
-        "'--variant' is an option of test-other, not of test-softmax"))
+        "'--variant' is an option of rate, test-other, not of test-softmax"))
     #expect(error(["--T", "0"]).contains("'--T'"))
     #expect(error(["--lr", "-1"]).contains("'--lr'"))
     #expect(

@@ -254,3 +254,23 @@ extension Optional where Wrapped == Tensor {
     }
   }
 }
+
+extension Conv2d {
+  /// Replaces the input cached by the last forward with `input` (same shape), so that the
+  /// next ``backward(_:)`` forms ∂L/∂W from `input` instead; ∂L/∂b and ∂L/∂x do not depend
+  /// on the input and are unchanged. Online methods (OTTT, NDOT) use it to take the weight
+  /// gradient against presynaptic traces, ∂L/∂W = δ ⋆ â. The dense kernel is used for that
+  /// gradient (a trace is not binary).
+  public func replaceCachedInput(_ input: Tensor) {
+    precondition(
+      input.shape == self.input.shape,
+      "\(name): replacement input \(input.shape), expected \(self.input.shape)")
+    self.input = input
+    usedSpikeKernel = false
+  }
+
+  /// Drops the input cached by the last forward, for a forward pass that no backward pass
+  /// follows (a graph-free spike pass): the caller may then overwrite the input's buffer in
+  /// place without a copy. The next backward needs a new forward first.
+  public func releaseCachedInput() { input = Tensor(shape: [0]) }
+}

@@ -89,11 +89,16 @@ extension DenseModel {
     public var countsOperations: Bool
     /// How `Linear` layers choose between GEMM and the event-driven spike kernel.
     public var spikeInputPolicy: Linear.SpikeInputPolicy
+    /// Parameters of a method's own, appended to the layout after the model's (e.g. the
+    /// gains of NDOT/OTTT's scaled weight standardization). The model lends them to no
+    /// layer; the method reads them from ``DenseModel/parameters`` itself.
+    public var extraParameters: [ParameterDescriptor]
 
     public init(
       timeSteps: Int, neuron: NeuronConfiguration = .spikingJelly,
       normalization: Normalization = .batchNorm, primitiveMode: Bool = false,
-      countsOperations: Bool = true, spikeInputPolicy: Linear.SpikeInputPolicy = .automatic
+      countsOperations: Bool = true, spikeInputPolicy: Linear.SpikeInputPolicy = .automatic,
+      extraParameters: [ParameterDescriptor] = []
     ) {
       self.timeSteps = timeSteps
       self.neuron = neuron
@@ -101,6 +106,7 @@ extension DenseModel {
       self.primitiveMode = primitiveMode
       self.countsOperations = countsOperations
       self.spikeInputPolicy = spikeInputPolicy
+      self.extraParameters = extraParameters
     }
   }
 }

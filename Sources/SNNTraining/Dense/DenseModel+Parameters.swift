@@ -9,7 +9,8 @@ extension DenseModel {
   /// - for every hidden layer with normalization: `<layer>.norm.gamma` (ones) and
   ///   `<layer>.norm.beta` (zeros), shape `[channels]`, group `normalization`;
   /// - for every hidden layer with LSG's learnable leak: `<layer>.neuron.leak_logit`, shape
-  ///   `[1]`, b = ln(β₀/(1 − β₀)), group `neuron` (no weight decay by default).
+  ///   `[1]`, b = ln(β₀/(1 − β₀)), group `neuron` (no weight decay by default);
+  /// - the method's own ``Configuration/extraParameters``.
   public static func parameterLayout(analysis: ModelAnalysis, configuration: Configuration)
     -> [ParameterDescriptor]
   {
@@ -34,7 +35,7 @@ extension DenseModel {
             initializer: .constant(logit)))
       }
     }
-    return layout
+    return layout + configuration.extraParameters
   }
 
   /// A store with ``parameterLayout(analysis:configuration:)``, each parameter initialized

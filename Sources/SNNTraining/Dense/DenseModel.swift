@@ -175,7 +175,8 @@ public final class DenseModel {
       }
     }
     precondition(
-      bindings.count == parameters.count, "DenseModel: not every parameter is bound to a layer")
+      bindings.count == parameters.count - configuration.extraParameters.count,
+      "DenseModel: not every parameter is bound to a layer")
     self.spec = spec
     self.analysis = analysis
     self.configuration = configuration

@@ -61,5 +61,10 @@ extension TrainingMethodRegistry {
   public static let builtInMethods: [TrainingMethodDescriptor] = [
     BPTTMethod.descriptor,
     LSGMethod.descriptor,
+    RateMethod.descriptor,
+    OnlineMethods.ndotDescriptor,
+    OnlineMethods.otttDescriptor,
+    EDBPMethod.descriptor,
+    SPIDEMethod.descriptor,
   ]
 }
