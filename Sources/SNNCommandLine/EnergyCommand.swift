@@ -162,12 +162,15 @@ struct EnergyCommand: Command {
     progress.finish()
     let report = EnergyReport(counter: counter, samples: n, analysis: analysis, timeSteps: configuration.timeSteps, model: energyModel)
     let neurons = analysis.layers.filter { !$0.isReadout }.reduce(0) { $0 + $1.output.elementCount }
+    let isDense = method is any DenseTrainingMethod
+    let backendName =
+      eventBackend ? "the event engine" : isDense ? "the dense backend" : "the method's own engine (\(configuration.method))"
     if json {
       var o = report.json
       o.set("checkpoint", .string(path))
       o.set("method", .string(configuration.method))
       o.set("model", .string(configuration.model.notation))
-      o.set("backend", .string(eventBackend ? "event" : "dense"))
+      o.set("backend", .string(eventBackend ? "event" : isDense ? "dense" : configuration.method))
       o.set("test_accuracy", .number(accuracy))
       if let evaluations {
         o.set("event_neuron_evaluations_per_sample", .number(Double(evaluations) / Double(n)))
@@ -176,7 +179,7 @@ struct EnergyCommand: Command {
       context.printJSON(o)
       return
     }
-    context.print("\(path): \(configuration.method), \(configuration.model.notation), T = \(configuration.timeSteps), \(n) test samples on the \(eventBackend ? "event engine" : "dense backend"), accuracy \(Format.fixed(100 * accuracy, digits: 2))%")
+    context.print("\(path): \(configuration.method), \(configuration.model.notation), T = \(configuration.timeSteps), \(n) test samples on \(backendName), accuracy \(Format.fixed(100 * accuracy, digits: 2))%")
     context.print(EnergyCommand.text(report, perLayer: perLayer))
     if let evaluations {
       context.print(

@@ -49,6 +49,32 @@ import Testing
     unlink(path)
   }
 
+  /// `edbp` on MNIST: the summary reports the forward and backward events per sample, and
+  /// `--resume` accepts the checkpoint (its per-dataset options are stored as null).
+  @Test func edbpOnMNISTReportsEventsAndResumes() throws {
+    let dir = temporaryDirectory("edbp")
+    defer { rmdir(dir) }
+    let path = dir + "/e.ckpt"
+    let r = run([
+      "train", "--method", "edbp", "--dataset", "mnist", "--model", "6C5-AP2-32-10",
+      "--epochs", "1", "--train-samples", "500", "--test-samples", "100", "--batch", "25",
+      "--lr", "0.005", "--checkpoint", path, "--json", "--quiet",
+    ])
+    #expect(r.code == 0, "\(r.err)")
+    let summary = try JSONValue.parse(r.out)
+    let extra = summary["extra"]!
+    let forward = extra["forward_synaptic_events_per_sample"]?.doubleValue ?? 0
+    let backward = extra["backward_events_per_sample"]?.doubleValue ?? 0
+    let dense = extra["dense_macs_per_sample"]?.doubleValue ?? 0
+    #expect(forward > 0 && backward > 0 && forward < dense, "\(extra)")
+    #expect(summary["test_accuracy"]!.doubleValue! > 0.3)
+    let resumed = run(["train", "--resume", path, "--json", "--quiet"])
+    #expect(resumed.code == 0, "\(resumed.err)")
+    let again = try JSONValue.parse(resumed.out)
+    #expect(again["test_accuracy"]?.doubleValue == summary["test_accuracy"]?.doubleValue)
+    unlink(path)
+  }
+
   /// N-MNIST (the 1,000 + 100 sample subset under nmnist-small/) binned into T = 8 frames
   /// of 2×34×34 and trained with `bptt` for one epoch.
   @Test func bpttOnNMNISTFrames() throws {
