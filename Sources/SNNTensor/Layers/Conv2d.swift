@@ -35,6 +35,9 @@ public final class Conv2d: DenseLayer {
   public var computesInputGradient = true
   /// Threads for the kernels (defaults to `Parallel.defaultThreads` at init).
   public var threads: Int
+  /// Whether forward measures the input's binary density and, below
+  /// `Conv2DKernels.spikeCrossoverDensity`, uses the event-driven kernels (`.automatic`),
+  /// or always the dense im2col + GEMM path (`.dense`).
   public var spikeInputPolicy: Linear.SpikeInputPolicy = .automatic
   /// The binary density of the last input, or nil when it was not binary or not measured.
   public private(set) var lastInputDensity: Double?
@@ -256,12 +259,14 @@ extension Conv2d {
   /// Replaces the input cached by the last forward with `input` (same shape), so that the
   /// next ``backward(_:)`` forms ∂L/∂W from `input` instead; ∂L/∂b and ∂L/∂x do not depend
   /// on the input and are unchanged. Online methods (OTTT, NDOT) use it to take the weight
-  /// gradient against presynaptic traces, ∂L/∂W = δ ⋆ â.
+  /// gradient against presynaptic traces, ∂L/∂W = δ ⋆ â. The dense kernel is used for that
+  /// gradient (a trace is not binary).
   public func replaceCachedInput(_ input: Tensor) {
     precondition(
       input.shape == self.input.shape,
       "\(name): replacement input \(input.shape), expected \(self.input.shape)")
     self.input = input
+    usedSpikeKernel = false
   }
 
   /// Drops the input cached by the last forward, for a forward pass that no backward pass
