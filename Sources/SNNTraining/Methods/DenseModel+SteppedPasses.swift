@@ -75,6 +75,18 @@ extension DenseModel {
     counter.addMultiplyAccumulates(layer.macsPerStep * batch * steps, layer: index)
   }
 
+  /// A copy of `x` with every value divided by `scale` (x/x is exactly 1 in IEEE arithmetic,
+  /// so spikes × scale become exact ones again).
+  static func dividing(_ x: Tensor, by scale: Float) -> Tensor {
+    var y = Tensor(shape: x.shape)
+    x.withUnsafeBufferPointer { src in
+      y.withUnsafeMutableBufferPointer { dst in
+        for i in 0..<src.count { dst[i] = src[i] / scale }
+      }
+    }
+    return y
+  }
+
   /// Frame `t` of every sample of a sample-major batch `[B, T, C, H, W]`, as `[B, C, H, W]`
   /// written into `frame`.
   static func gatherFrame(
