@@ -55,10 +55,23 @@ let package = Package(
       name: "dense-lif", dependencies: ["SNN"], path: "Examples/dense-lif", exclude: ["README.md"],
       swiftSettings: numericFlags),
     .executableTarget(
+      name: "energy-count", dependencies: ["SNN"], path: "Examples/energy-count",
+      exclude: ["README.md"]),
+    .executableTarget(
       name: "rate-train", dependencies: ["SNN"], path: "Examples/rate-train",
       exclude: ["README.md"]),
     .executableTarget(
       name: "nmnist-inspect", dependencies: ["SNN"], path: "Examples/nmnist-inspect",
+      exclude: ["README.md"]),
+    .executableTarget(
+      name: "mnist-train", dependencies: ["SNN"], path: "Examples/mnist-train",
+      exclude: ["README.md"]),
+
+    .executableTarget(
+      name: "edbp-mnist", dependencies: ["SNN"], path: "Examples/edbp-mnist",
+      exclude: ["README.md"]),
+    .executableTarget(
+      name: "spide-mnist", dependencies: ["SNN"], path: "Examples/spide-mnist",
       exclude: ["README.md"]),
 
     // libFuzzer harness for the data readers: a placeholder executable unless built with

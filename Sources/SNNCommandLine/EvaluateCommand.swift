@@ -89,6 +89,7 @@ struct EvaluateCommand: Command {
     let seconds = watch.elapsedSeconds
     progress.finish()
 
+    let energy = result.energyReport(analysis: analysis, timeSteps: configuration.timeSteps)
     let members: [(key: String, value: JSONValue)] = [
       ("checkpoint", JSONValue(path)),
       ("method", JSONValue(configuration.method)),
@@ -109,6 +110,7 @@ struct EvaluateCommand: Command {
         "multiply_accumulates_per_sample",
         result.multiplyAccumulatesPerSample.map { JSONValue($0) } ?? .null
       ),
+      ("energy", energy?.json ?? .null),
       ("dense_macs_per_step", JSONValue(analysis.macsPerStep)),
       ("seconds", JSONValue(seconds)),
       ("samples_per_second", JSONValue(seconds > 0 ? Double(result.sampleCount) / seconds : 0)),
@@ -131,6 +133,7 @@ struct EvaluateCommand: Command {
       }
       context.print(line)
     }
+    if let energy { context.print(energy.summaryLine) }
     context.print(
       ProgressLine.formatDuration(seconds) + ", "
         + Format.grouped(Int((seconds > 0 ? Double(result.sampleCount) / seconds : 0).rounded()))

@@ -11,6 +11,7 @@ public enum SNNTool {
       .command(SimulateCommand.self),
       .command(TrainCommand.self),
       .command(EvaluateCommand.self),
+      .command(EnergyCommand.self),
       .group(name: "bench", abstract: "Measure speed and memory (prints figures).", children: benchCommands),
       .command(VersionCommand.self),
       DataCommands.node,
@@ -23,10 +24,13 @@ public enum SNNTool {
       .command(BenchCUBACommand.self),
       .command(BenchQueueCommand.self),
       .command(BenchScalingCommand.self),
+      .command(BenchEDBPCommand.self),
       .command(BenchGEMMCommand.self),
       .command(BenchConvCommand.self),
       .command(BenchTrainCommand.self),
+      .command(BenchCountingCommand.self),
       .command(BenchMemoryCommand.self),
+      .command(BenchSPIDECommand.self),
     ]
   }
 

@@ -32,7 +32,11 @@ struct SimulateCommand: Command {
       OptionHelp("--seed", value: "S", help: "Seed for connectivity, initial values and sources.", default: "1"),
       OptionHelp("--raster", value: "FILE.svg", help: "Write a spike raster plot (at most --raster-neurons rows; every k-th neuron of larger networks)."),
       OptionHelp("--raster-neurons", value: "N", help: "Rows of the raster.", default: "500"),
-      .flag("--json", help: "Print one JSON object instead of text."),
+      OptionHelp(
+        "--cost-table", value: "NAME|FILE",
+        help: "Energy table for the synaptic events (fp32, fp16, int8 or a JSON file). With --json, adds an `energy` object.",
+        default: "fp32"),
+      .flag("--json", help: "Print one JSON object instead of text (exactly the keys above; `energy` too with --cost-table)."),
     ],
     examples: [
       "snn simulate --network cuba --neurons 4000 --duration 1s --seed 1",
@@ -47,6 +51,9 @@ struct SimulateCommand: Command {
   var raster: String?
   var rasterNeurons: Int
   var json: Bool
+  /// The energy table; `energyInJSON` when it was given explicitly.
+  var costTable: EnergyModel.CostTable
+  var energyInJSON: Bool
 
   init(parsing arguments: inout ArgumentParser) throws {
     network = try arguments.string("--network", default: "cuba")
@@ -56,6 +63,9 @@ struct SimulateCommand: Command {
     raster = try arguments.string("--raster")
     rasterNeurons = try arguments.int("--raster-neurons", default: 500, in: 1...100_000)
     json = try arguments.flag("--json")
+    let table = try arguments.string("--cost-table")
+    costTable = try EnergyCommand.costTable(table ?? "fp32")
+    energyInJSON = table != nil
     guard duration.milliseconds > 0 else {
       throw CommandLineError.invalidValue(option: "--duration", value: "\(duration.milliseconds) ms", expected: "a positive duration")
     }
@@ -76,10 +86,29 @@ struct SimulateCommand: Command {
     if let raster {
       try result.writeRaster(to: raster, neurons: rasterNeurons, title: network == "cuba" ? "CUBA, \(neurons) neurons" : network)
     }
+    let energyModel = EnergyModel(table: costTable)
+    // Each delivered synaptic event is one accumulate; the engine performs no MACs.
+    let energy = energyModel.energy(accumulates: Double(result.synapticEvents), macs: 0)
     if json {
-      context.printJSON(result.json)
+      var o = result.json
+      if energyInJSON {
+        o.set(
+          "energy",
+          .object([
+            ("energy_pj", .number(energy)),
+            ("energy_pj_per_simulated_second", .number(energy / (duration.milliseconds / 1000))),
+            ("cost_table", costTable.json),
+            ("formula", .string(energyModel.formula)),
+          ]))
+      }
+      context.printJSON(o)
     } else {
       context.print(result.text(title: network == "cuba" ? "CUBA benchmark (Vogels & Abbott 2005), \(neurons) neurons" : network))
+      context.print(
+        "energy".padding(to: 18) + EnergyReport.formatEnergy(energy) + " (" + costTable.name
+          + ": synaptic events × \(costTable.addPicojoules) pJ"
+          + (costTable.memoryAccessPicojoules > 0 ? " + memory \(costTable.memoryAccessPicojoules) pJ each" : "")
+          + ")")
       if let raster { context.print("raster            \(raster)") }
     }
   }

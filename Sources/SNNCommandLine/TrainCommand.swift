@@ -196,7 +196,7 @@ struct TrainCommand: Command {
       throw conflict("--dataset", datasetName, stored.dataset)
     }
     dataset = try catalog.lookup(datasetName)
-    let defaults = descriptor.defaults
+    let defaults = descriptor.defaults.resolved(for: datasetName)
 
     // Scalars.
     let timeSteps =
@@ -537,6 +537,7 @@ struct TrainCommand: Command {
       }
       lines.append(line)
     }
+    if let energy = s.energyReport { lines.append(energy.summaryLine) }
     lines.append(
       Format.grouped(s.parameterCount) + " parameters, "
         + Format.compact(Double(s.analysis.macsPerStep))

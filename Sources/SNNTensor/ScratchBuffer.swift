@@ -1,5 +1,5 @@
-/// Manually managed Float storage that layers reuse from call to call (per-thread column
-/// matrices, partial gradients, membrane state). It grows when asked for more and never
+/// Manually managed Float storage that layers reuse from call to call (membrane gradients
+/// carried through time). It grows when asked for more and never
 /// shrinks; contents are unspecified after a resize. Not shared across layers.
 final class ScratchBuffer: @unchecked Sendable {
   private(set) var pointer: UnsafeMutablePointer<Float>
@@ -24,19 +24,4 @@ final class ScratchBuffer: @unchecked Sendable {
     }
     return pointer
   }
-}
-
-/// One scratch region per thread chunk, carved out of a single buffer.
-final class ChunkedScratch: @unchecked Sendable {
-  private let buffer = ScratchBuffer()
-  private(set) var chunkSize = 0
-
-  /// Reserves `chunks` regions of `size` values each.
-  func reserve(chunks: Int, size: Int) {
-    chunkSize = max(size, 1)
-    buffer.reserve(chunks * chunkSize)
-  }
-
-  /// The base of chunk `i`'s region.
-  func region(_ i: Int) -> UnsafeMutablePointer<Float> { buffer.pointer + i * chunkSize }
 }

@@ -33,13 +33,19 @@ import Testing
     #expect(again["spikes"] == json["spikes"] && again["synaptic_events"] == json["synaptic_events"])
     let other = try JSONValue.parse(run(["simulate", "--network", "cuba", "--neurons", "1000", "--duration", "200ms", "--seed", "9", "--json"]).out)
     #expect(other["synapses"] != json["synapses"])
+    // An explicit cost table adds the energy: one add per delivered synaptic event.
+    let priced = try JSONValue.parse(
+      run(["simulate", "--network", "cuba", "--neurons", "1000", "--duration", "200ms", "--cost-table", "int8", "--json"]).out)
+    let events = try #require(priced["synaptic_events"]?.doubleValue)
+    #expect(events == json["synaptic_events"]?.doubleValue)
+    #expect(priced["energy"]?["energy_pj"]?.doubleValue == events * 0.03)
   }
 
   @Test func textReportAndRaster() throws {
     let svg = Self.temporaryPath("raster") + ".svg"
     let r = run(["simulate", "--network", "cuba", "--neurons", "500", "--duration", "100ms", "--raster", svg])
     #expect(r.code == 0)
-    for label in ["neurons", "synapses", "spikes", "synaptic events", "mean rate", "ISI CV", "build", "simulate", "events/s"] {
+    for label in ["neurons", "synapses", "spikes", "synaptic events", "mean rate", "ISI CV", "build", "simulate", "events/s", "energy"] {
       #expect(r.out.contains(label))
     }
     let text = String(decoding: try FileIO.read(svg), as: UTF8.self)

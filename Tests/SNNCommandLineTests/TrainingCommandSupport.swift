@@ -13,6 +13,11 @@ import Synchronization
 /// Ctrl-C path of `snn train` for real.
 let interruptAtStep = Atomic<Int>(-1)
 
+/// Held while a test runs a command in this process. `snn train` installs a process-wide
+/// SIGINT handler and the Ctrl-C test raises a real SIGINT, so suites that run commands
+/// concurrently (TrainingCommandTests, RealDataCommandTests) take turns through this lock.
+let commandLock = Mutex<Void>(())
+
 /// A test-only method for the command tests: softmax regression with plain loops and the
 /// shared optimizer, with a method option and per-step dropout from the step generator.
 final class CommandTestMethod: TrainingMethod {

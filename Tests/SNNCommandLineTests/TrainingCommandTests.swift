@@ -19,7 +19,7 @@ import Testing
     let err = StringSink()
     let context = CommandContext(
       standardOutput: out, standardError: err, environment: [:], standardErrorIsTerminal: false)
-    let code = SNNTool.run(args, context: context)
+    let code = commandLock.withLock { _ in SNNTool.run(args, context: context) }
     return (code, out.text, err.text)
   }
 
@@ -39,7 +39,7 @@ import Testing
     let r = run(["train", "--help"])
     #expect(r.code == 0)
     #expect(
-      r.out.contains("--dropout P") && r.out.contains("[test-softmax] Input dropout probability."))
+      r.out.contains("--dropout ") && r.out.contains("[test-softmax] Input dropout probability."))
     // `rate` has a --variant too, with its own help: each method's version is listed.
     #expect(r.out.contains("--variant X") && r.out.contains("[test-other]"))
     #expect(r.out.contains("[rate] rate_M runs one layer at a time"))

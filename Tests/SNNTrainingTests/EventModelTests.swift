@@ -12,17 +12,29 @@ import Testing
 /// compute every membrane value exactly: no threshold tie can be decided differently by
 /// rounding, and any difference is a real one.
 @Suite struct EventModelTests {
-  func model(_ notation: String, steps: Int, reset: SNNTensor.LIF.Reset, seed: UInt64) throws -> DenseModel {
+  func model(
+    _ notation: String, steps: Int, reset: SNNTensor.LIF.Reset, seed: UInt64,
+    normalization: DenseModel.Normalization = .none, charge: SNNTensor.LIF.Charge = .leaky(lambda: 0.5)
+  ) throws -> DenseModel {
     let spec = try ModelSpec.parse(notation, input: nil)
     let neuron = DenseModel.NeuronConfiguration(
-      charge: .leaky(lambda: 0.5), vThreshold: 1, vReset: 0, reset: reset, surrogate: .sigmoid(alpha: 4))
-    let configuration = DenseModel.Configuration(timeSteps: steps, neuron: neuron, normalization: .none)
+      charge: charge, vThreshold: 1, vReset: 0, reset: reset, surrogate: .sigmoid(alpha: 4))
+    let configuration = DenseModel.Configuration(timeSteps: steps, neuron: neuron, normalization: normalization)
     let dense = try DenseModel(spec: spec, configuration: configuration, seed: seed)
     var rng = Xoshiro256StarStar(seed: seed &+ 100)
     for i in 0..<dense.parameters.count {
       dense.parameters.withValues(i) { v in
         for k in v.indices { v[k] = Float(Int(rng.nextIndex(below: 65)) - 24) / 32 }
       }
+    }
+    // Running statistics of the normalizations: dyadic means and variances (v + ε is not
+    // exactly a power of 4, so the folded scale carries one rounding; the seeds below have
+    // no threshold tie that it could decide differently).
+    for stage in dense.stages {
+      guard let norm = stage.norm else { continue }
+      let c = norm.channelCount
+      norm.runningMean = Tensor(shape: [c], scalars: (0..<c).map { _ in Float(Int(rng.nextIndex(below: 9)) - 4) / 8 })
+      norm.runningVariance = Tensor(shape: [c], scalars: (0..<c).map { _ in [Float(0.25), 1, 4][rng.nextIndex(below: 3)] })
     }
     dense.isTraining = false
     return dense
@@ -54,6 +66,16 @@ import Testing
     var rng = Xoshiro256StarStar(seed: seed)
     let frames = (0..<(5 * 72)).map { _ in Float(rng.nextUnitDouble() < 0.3 ? 1 : 0) }
     try compare(dense, input: frames, frames: 5)
+  }
+
+  @Test(arguments: [11, 12])
+  func batchNormAndDecayInputFoldIntoTheSynapses(seed: UInt64) throws {
+    let dense = try model(
+      "1x8x8:4C3p1-AP2-6C3-5-3", steps: 6, reset: .hard, seed: seed, normalization: .batchNorm,
+      charge: .decayInput(tau: 2))
+    var rng = Xoshiro256StarStar(seed: seed)
+    let image = (0..<64).map { _ in Float(rng.nextIndex(below: 17)) / 16 }
+    try compare(dense, input: image, frames: 1)
   }
 
   @Test(arguments: [7, 8])

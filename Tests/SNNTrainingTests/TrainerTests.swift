@@ -69,7 +69,7 @@ import Testing
       "wall_seconds", "train_seconds", "test_seconds", "train_samples_per_second",
       "mean_firing_rate",
       "firing_rates", "synaptic_operations_per_sample", "multiply_accumulates_per_sample",
-      "parameter_count", "dense_macs_per_step", "peak_resident_bytes", "history", "extra",
+      "energy", "parameter_count", "dense_macs_per_step", "peak_resident_bytes", "history", "extra",
     ] {
       #expect(json[key] != nil, "missing \(key)")
     }
@@ -88,6 +88,11 @@ import Testing
     #expect(json["firing_rates"]?["input"]?.doubleValue == json["mean_firing_rate"]?.doubleValue)
     #expect(
       json["synaptic_operations_per_sample"]?.doubleValue == Double(ops.totalAccumulates) / 90)
+    // Energy of the same pass: ACs × 0.9 pJ + MACs × 4.6 pJ (fp32).
+    let energy = try #require(json["energy"])
+    let expected = (Double(ops.totalAccumulates) * 0.9 + Double(ops.totalMultiplyAccumulates) * 4.6) / 90
+    #expect(abs(energy["energy_pj_per_sample"]!.doubleValue! - expected) <= 1e-9 * expected)
+    #expect(energy["ann_energy_pj_per_sample"]?.doubleValue == 12 * 4.6)
     let epoch = json["history"]!.arrayValue![1]
     #expect(epoch["epoch"]?.intValue == 2)
     #expect(epoch["train_extra_per_sample"]?["positive_logits"] != nil)

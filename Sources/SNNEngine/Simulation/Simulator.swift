@@ -19,6 +19,9 @@ public final class Simulator {
   /// Synaptic events delivered, per projection (``SynOpCounter`` accumulates); spikes per
   /// population are in ``spikeCounts``.
   public private(set) var counter: SynOpCounter
+  /// Whether delivered synaptic events are counted into ``counter`` (default true; false
+  /// only to measure what counting costs, `snn bench counting`).
+  public var countsOperations = true
   public private(set) var spikeCounts: [Int]
   /// Membrane samples of the probed neurons.
   public private(set) var probe: StateProbeRecord
@@ -210,6 +213,9 @@ public final class Simulator {
 
   /// Delivers source neuron `j`'s spike over projection `p` at time `t`.
   func deliver(projection p: Int, source j: Int, at t: Double) {
+    @inline(__always) func count(_ n: Int, layer p: Int) {
+      if countsOperations { counter.addAccumulates(n, layer: p) }
+    }
     let projection = network.projections[p]
     let channel = projection.channel
     switch kinds[projection.target] {
@@ -220,7 +226,7 @@ public final class Simulator {
       switch projection.connectivity {
       case .sparse(let g):
         let start = g.rowStart[j], n = g.rowStart[j + 1] - start
-        counter.addAccumulates(n, layer: p)
+        count(n, layer: p)
         g.targets.withUnsafeBufferPointer { targets in
           g.weights.withUnsafeBufferPointer { weights in
             population.receive(
@@ -229,7 +235,7 @@ public final class Simulator {
           }
         }
       case .dense(let dense):
-        counter.addAccumulates(dense.targetCount, layer: p)
+        count(dense.targetCount, layer: p)
         dense.weights.withUnsafeBufferPointer { weights in
           population.receive(
             d, first: 0, weights: weights.baseAddress! + dense.rowOffset(j), count: dense.targetCount,
@@ -238,7 +244,7 @@ public final class Simulator {
       case .convolution(let conv):
         conv.kernel.withUnsafeBufferPointer { kernel in
           conv.forEachRun(of: j) { first, offset, n in
-            counter.addAccumulates(n, layer: p)
+            count(n, layer: p)
             population.receive(d, first: first, weights: kernel.baseAddress! + offset, count: n, inhibitoryOnly: inhibitory)
           }
         }
@@ -247,15 +253,15 @@ public final class Simulator {
       switch projection.connectivity {
       case .sparse(let g):
         let start = g.rowStart[j], n = g.rowStart[j + 1] - start
-        counter.addAccumulates(n, layer: p)
+        count(n, layer: p)
         integrateAndFire[i].receive(count: n, time: t, target: { Int(g.targets[start + $0]) }, weight: { g.weights[start + $0] })
       case .dense(let dense):
-        counter.addAccumulates(dense.targetCount, layer: p)
+        count(dense.targetCount, layer: p)
         let row = dense.rowOffset(j)
         integrateAndFire[i].receive(count: dense.targetCount, time: t, target: { $0 }, weight: { dense.weights[row + $0] })
       case .convolution(let conv):
         conv.forEachRun(of: j) { first, offset, n in
-          counter.addAccumulates(n, layer: p)
+          count(n, layer: p)
           integrateAndFire[i].receive(count: n, time: t, target: { first + $0 }, weight: { conv.kernel[offset + $0] })
         }
       }

@@ -1,16 +1,20 @@
 import SNNBase
 
-/// 2-D convolution (cross-correlation) with zero padding, via im2col and GEMM.
+/// 2-D convolution (cross-correlation) with zero padding, via the batched `Conv2DKernels`
+/// (im2col of groups of images side by side + one GEMM per group).
 ///
 /// Input `[T, B, C_in, H, W]` (channels-first), output `[T, B, C_out, H_out, W_out]` with
-/// H_out = ⌊(H + 2p − k)/s⌋ + 1. Each of the T·B images is unfolded to its column matrix
-/// X_col `[C_in·k·k, H_out·W_out]` and multiplied: Y = W·X_col + b, with the weight
+/// H_out = ⌊(H + 2p − k)/s⌋ + 1: Y = W·X_col + b per image, with the weight
 /// `[C_out, C_in, k, k]` viewed as `[C_out, C_in·k·k]`. Fan-in is C_in·k², fan-out C_out·k².
+/// Backward: ∂L/∂W += G·X_colᵀ, ∂L/∂b += Σ_pixels G, ∂L/∂x = fold(Wᵀ·G); columns are
+/// recomputed in backward rather than stored. Results are deterministic for a given thread
+/// count (see `Conv2DKernels`).
 ///
-/// Backward per image: ∂L/∂W += G·X_colᵀ, ∂L/∂b += Σ_pixels G, ∂L/∂x = fold(Wᵀ·G). Images
-/// are split over threads in fixed contiguous chunks; each chunk accumulates its own weight
-/// gradient, and the chunks are added in chunk order, so results are deterministic for a
-/// given thread count. Columns are recomputed in backward rather than stored.
+/// **Spike input.** With ``Linear/SpikeInputPolicy/automatic`` every forward measures
+/// whether the input is exactly binary and its density; below
+/// `Conv2DKernels.spikeCrossoverDensity` the forward and the weight gradient use the
+/// event-driven kernels (`forwardSpikes`, `backwardWeightsSpikes`), which visit only the
+/// active inputs. The input gradient is always the dense transposed convolution.
 ///
 /// ``forwardStatic(_:steps:)`` convolves a time-constant input `[B, C, H, W]` once and
 /// broadcasts over T; its backward sums the output gradient over time first (the same
@@ -29,8 +33,13 @@ public final class Conv2d: DenseLayer {
   public var isTraining = true
   /// When false, `backward` skips ∂L/∂x and returns an empty tensor.
   public var computesInputGradient = true
-  /// Threads for the image loop (defaults to `Parallel.defaultThreads` at init).
+  /// Threads for the kernels (defaults to `Parallel.defaultThreads` at init).
   public var threads: Int
+  public var spikeInputPolicy: Linear.SpikeInputPolicy = .automatic
+  /// The binary density of the last input, or nil when it was not binary or not measured.
+  public private(set) var lastInputDensity: Double?
+  /// Whether the last forward (and hence the next backward) used the spike kernels.
+  public private(set) var usedSpikeKernel = false
 
   var input = Tensor(shape: [0])
   var output = Tensor(shape: [0])
@@ -38,9 +47,6 @@ public final class Conv2d: DenseLayer {
   var gradSum = Tensor(shape: [0])
   var staticSteps: Int? = nil
   var geometry: ConvGeometry? = nil
-  let columnScratch = ChunkedScratch()
-  let gradColumnScratch = ChunkedScratch()
-  let weightGradScratch = ChunkedScratch()
 
   public init(
     name: String = "conv", inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
@@ -128,32 +134,32 @@ public final class Conv2d: DenseLayer {
   private func convolve(lead: [Int]) {
     let g = prepareGeometry()
     let images = lead.reduce(1, *)
-    let inSize = inChannels * g.height * g.width
-    let pixels = g.outputPixels, patch = g.patchSize, cOut = outChannels
-    output.prepare(shape: lead + [cOut, g.outHeight, g.outWidth])
-    let chunks = max(1, min(threads, images))
-    columnScratch.reserve(chunks: chunks, size: patch * pixels)
-    let columns = columnScratch
+    output.prepare(shape: lead + [outChannels, g.outHeight, g.outWidth])
+    lastInputDensity = nil
+    usedSpikeKernel = false
+    guard images > 0 else { return }
+    if spikeInputPolicy == .automatic {
+      lastInputDensity = input.withUnsafeBufferPointer {
+        RowOps.binaryDensity($0.baseAddress!, count: $0.count)
+      }
+      if let d = lastInputDensity, d < Conv2DKernels.spikeCrossoverDensity {
+        usedSpikeKernel = true
+      }
+    }
+    let spikes = usedSpikeKernel
     input.withUnsafeBufferPointer { x in
       weight.value.withUnsafeBufferPointer { w in
-        let bPtr = bias?.value.scalars
         output.withUnsafeMutableBufferPointer { y in
-          let xb = UncheckedSendable(x.baseAddress!), wb = UncheckedSendable(w.baseAddress!)
-          let yb = UncheckedSendable(y.baseAddress!)
-          Parallel.forEachChunk(count: images, chunks: chunks) { chunk, range in
-            let cols = columns.region(chunk)
-            for img in range {
-              Im2Col.unfold(g, image: xb.value + img * inSize, columns: cols)
-              let out = yb.value + img * cOut * pixels
-              GEMM.sgemm(
-                transA: false, transB: false, m: cOut, n: pixels, k: patch, a: wb.value,
-                lda: patch, b: cols, ldb: pixels, beta: 0, c: out, ldc: pixels, threads: 1)
-              if let bPtr {
-                for c in 0..<cOut {
-                  let bv = bPtr[c], row = out + c * pixels
-                  for p in 0..<pixels { row[p] += bv }
-                }
-              }
+          let b = bias?.value
+          b.withOptionalBuffer { bp in
+            if spikes {
+              Conv2DKernels.forwardSpikes(
+                g, batch: images, input: x.baseAddress!, weights: w.baseAddress!, bias: bp,
+                outChannels: outChannels, output: y.baseAddress!, threads: threads)
+            } else {
+              Conv2DKernels.forward(
+                g, batch: images, input: x.baseAddress!, weights: w.baseAddress!, bias: bp,
+                outChannels: outChannels, output: y.baseAddress!, threads: threads)
             }
           }
         }
@@ -185,73 +191,64 @@ public final class Conv2d: DenseLayer {
         gradOutput.shape == output.shape,
         "\(name): expected gradient \(output.shape), got \(gradOutput.shape)")
     }
-    let inSize = inChannels * g.height * g.width
-    let pixels = g.outputPixels, patch = g.patchSize, cOut = outChannels
-    let images = input.count / inSize
-    let chunks = max(1, min(threads, images))
+    let images = input.count / g.inputSize
     let wantInput = computesInputGradient
-    columnScratch.reserve(chunks: chunks, size: patch * pixels)
-    gradColumnScratch.reserve(chunks: chunks, size: wantInput ? patch * pixels : 1)
-    weightGradScratch.reserve(chunks: chunks, size: cOut * patch + cOut)
-    let colScratch = columnScratch, gcolScratch = gradColumnScratch
-    let gwScratch = weightGradScratch
-    if wantInput {
-      gradInput.prepare(shape: input.shape)
-      gradInput.fill(0)
-    }
-    let hasBias = bias != nil
+    let spikes = usedSpikeKernel
     input.withUnsafeBufferPointer { x in
-      weight.value.withUnsafeBufferPointer { w in
-        gy.withUnsafeBufferPointer { gyb in
-          gradInput.withUnsafeMutableBufferPointer { gx in
-            let xb = UncheckedSendable(x.baseAddress!), wb = UncheckedSendable(w.baseAddress!)
-            let gb = UncheckedSendable(gyb.baseAddress!), gxb = UncheckedSendable(gx.baseAddress)
-            Parallel.forEachChunk(count: images, chunks: chunks) { chunk, range in
-              let cols = colScratch.region(chunk), gcols = gcolScratch.region(chunk)
-              let gw = gwScratch.region(chunk)
-              gw.update(repeating: 0, count: cOut * patch + cOut)
-              for img in range {
-                let gOut = gb.value + img * cOut * pixels
-                Im2Col.unfold(g, image: xb.value + img * inSize, columns: cols)
-                GEMM.sgemm(
-                  transA: false, transB: true, m: cOut, n: patch, k: pixels, a: gOut,
-                  lda: pixels, b: cols, ldb: pixels, beta: 1, c: gw, ldc: patch, threads: 1)
-                if hasBias {
-                  for c in 0..<cOut {
-                    let row = gOut + c * pixels
-                    var s: Float = 0
-                    for p in 0..<pixels { s += row[p] }
-                    gw[cOut * patch + c] += s
-                  }
-                }
-                if wantInput, let gxp = gxb.value {
-                  GEMM.sgemm(
-                    transA: true, transB: false, m: patch, n: pixels, k: cOut, a: wb.value,
-                    lda: patch, b: gOut, ldb: pixels, beta: 0, c: gcols, ldc: pixels, threads: 1)
-                  Im2Col.foldAdding(g, columns: gcols, image: gxp + img * inSize)
-                }
-              }
+      gy.withUnsafeBufferPointer { gyb in
+        weight.gradient.withUnsafeMutableBufferPointer { dw in
+          if let bias {
+            bias.gradient.withUnsafeMutableBufferPointer { db in
+              weightGradient(
+                g, images, x.baseAddress!, gyb.baseAddress!, dw.baseAddress!,
+                db.baseAddress!, spikes)
             }
+          } else {
+            weightGradient(
+              g, images, x.baseAddress!, gyb.baseAddress!, dw.baseAddress!, nil, spikes)
           }
         }
       }
     }
-    weight.gradient.withUnsafeMutableBufferPointer { dw in
-      for chunk in 0..<chunks {
-        let part = gwScratch.region(chunk)
-        for i in 0..<(cOut * patch) { dw[i] += part[i] }
-      }
-    }
-    if let bias {
-      bias.gradient.withUnsafeMutableBufferPointer { db in
-        for chunk in 0..<chunks {
-          let part = gwScratch.region(chunk) + cOut * patch
-          for c in 0..<cOut { db[c] += part[c] }
+    if wantInput {
+      gradInput.prepare(shape: input.shape)
+      weight.value.withUnsafeBufferPointer { w in
+        gy.withUnsafeBufferPointer { gyb in
+          gradInput.withUnsafeMutableBufferPointer { gx in
+            Conv2DKernels.backwardData(
+              g, batch: images, outputGradient: gyb.baseAddress!, weights: w.baseAddress!,
+              outChannels: outChannels, inputGradient: gx.baseAddress!, threads: threads)
+          }
         }
       }
     }
     input = Tensor(shape: [0])  // release the cache so its owner can reuse it
     return wantInput ? gradInput : Tensor(shape: [0])
+  }
+
+  private func weightGradient(
+    _ g: ConvGeometry, _ images: Int, _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
+    _ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>?, _ spikes: Bool
+  ) {
+    if spikes {
+      Conv2DKernels.backwardWeightsSpikes(
+        g, batch: images, input: x, outputGradient: gy, outChannels: outChannels,
+        weightGradient: dw, biasGradient: db, threads: threads)
+    } else {
+      Conv2DKernels.backwardWeights(
+        g, batch: images, input: x, outputGradient: gy, outChannels: outChannels,
+        weightGradient: dw, biasGradient: db, threads: threads)
+    }
+  }
+}
+
+extension Optional where Wrapped == Tensor {
+  /// Runs `body` with the tensor's buffer base address, or nil.
+  fileprivate func withOptionalBuffer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+    switch self {
+    case .some(let t): return t.withUnsafeBufferPointer { body($0.baseAddress) }
+    case .none: return body(nil)
+    }
   }
 }
 

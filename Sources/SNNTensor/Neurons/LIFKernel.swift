@@ -60,6 +60,17 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
   /// membrane state stays in L1 while H, S and I stream through.
   public static var blockSize: Int { 4096 }
 
+  /// `p` as a `Float` pointer (only called when `S` is `Float`).
+  @inlinable @inline(__always)
+  static func floats(_ p: UnsafePointer<S>) -> UnsafePointer<Float> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+  }
+
+  @inlinable @inline(__always)
+  static func mutableFloats(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+  }
+
   /// Runs T steps for the neurons in `range`.
   ///
   /// - `membrane[i]` holds V[−1] on entry and V[T−1] on return (indexed by neuron).
@@ -93,6 +104,14 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
             s[i] = sv
             membrane[i] = hard ? hv * (1 - sv) + vr * sv : hv - vth * sv
           }
+        } else if S.self == Float.self {
+          // Eight lanes at a time (bit-identical to the loops below).
+          LIFFloatSIMD.forwardStep(
+            count: blockEnd - blockStart, hard: hard, a: unsafeBitCast(a, to: Float.self),
+            c: unsafeBitCast(c, to: Float.self), vth: unsafeBitCast(vth, to: Float.self),
+            vr: unsafeBitCast(vr, to: Float.self),
+            input: Self.floats(x + blockStart), membrane: Self.mutableFloats(membrane + blockStart),
+            potential: Self.mutableFloats(h + blockStart), spikes: Self.mutableFloats(s + blockStart))
         } else if hard {
           for i in blockStart..<blockEnd {
             let hv = a * membrane[i] + c * x[i]
@@ -189,9 +208,16 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
           // buffer into a sum over t (each h value is read before it is overwritten).
           let out = staticInput ? sg : gi + base
           for j in 0..<width { sg[j] = Shape.derivative(hh[j] - vth, parameter) }
-          if hard && !primitive {
+          if hard && !primitive && S.self == Float.self {
             // S[t] = Θ(H[t] − V_th) recomputed from H exactly as the forward pass decided it
-            // (the same Float comparison), which saves reading the spike tensor.
+            // (the same Float comparison), which saves reading the spike tensor; eight lanes.
+            LIFFloatSIMD.backwardHardStep(
+              count: width, reset: unsafeBitCast(reset, to: Float.self),
+              c: unsafeBitCast(c, to: Float.self), carry: unsafeBitCast(carry, to: Float.self),
+              vth: unsafeBitCast(vth, to: Float.self), vr: unsafeBitCast(vr, to: Float.self),
+              gradient: Self.floats(g), potential: Self.floats(hh), surrogate: Self.floats(UnsafePointer(sg)),
+              gradMembrane: Self.mutableFloats(gvb), out: Self.mutableFloats(out))
+          } else if hard && !primitive {
             for j in 0..<width {
               let hv = hh[j], gV = gvb[j]
               let sv: S = hv >= vth ? 1 : 0
@@ -208,6 +234,13 @@ public struct LIFKernel<S: DenseScalar>: Sendable {
               out[j] = c * gH
               gvb[j] = carry * gH
             }
+          } else if S.self == Float.self {
+            LIFFloatSIMD.backwardSoftStep(
+              count: width, reset: unsafeBitCast(reset, to: Float.self),
+              c: unsafeBitCast(c, to: Float.self), carry: unsafeBitCast(carry, to: Float.self),
+              vth: unsafeBitCast(vth, to: Float.self), gradient: Self.floats(g),
+              surrogate: Self.floats(UnsafePointer(sg)), gradMembrane: Self.mutableFloats(gvb),
+              out: Self.mutableFloats(out))
           } else {
             for j in 0..<width {
               let gV = gvb[j]

@@ -62,22 +62,50 @@ extension DenseModel {
 
   /// Σ n(p)·coverage(p) over positions p, where n = v·window is the number of spikes a
   /// pooled value v stands for; nil unless every v·window is a non-negative integer (within
-  /// rounding). `coverage` repeats over the planes of `x`.
+  /// rounding). `coverage` repeats over the planes of `x`. Eight lanes at a time, checked once
+  /// at the end (counting runs on every spike tensor of a forward pass, so it must stay
+  /// cheap); per-plane sums are exact in Float (far below 2^24).
   static func pooledCoverageCount(_ x: Tensor, coverage: [Int], window: Int) -> Int? {
     let plane = coverage.count
     let w = Float(window)
+    let coverageF = coverage.map { Float($0) }
     return x.withUnsafeBufferPointer { v -> Int? in
-      var total = 0
-      var p = 0
-      for i in 0..<v.count {
-        let n = v[i] * w
-        let rounded = n.rounded()
-        guard rounded >= 0, abs(n - rounded) <= 1e-3 else { return nil }
-        total += Int(rounded) * coverage[p]
-        p += 1
-        if p == plane { p = 0 }
+      coverageF.withUnsafeBufferPointer { cov -> Int? in
+        guard let values = v.baseAddress, let c = cov.baseAddress else { return 0 }
+        let vectorEnd = plane & ~7
+        var total = 0.0
+        var badLanes = SIMDMask<SIMD8<Int32>>(repeating: false)
+        var deviation1: Float = 0, smallest1: Float = 0
+        var base = 0
+        while base < v.count {
+          let p = values + base
+          var lanes = SIMD8<Float>()
+          var k = 0
+          while k < vectorEnd {
+            let n = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self) * w
+            let r = n.rounded(.toNearestOrEven)
+            let d = n - r
+            badLanes = badLanes .| (d .> 0.001) .| (d .< -0.001) .| (r .< 0)
+            lanes += r * UnsafeRawPointer(c + k).loadUnaligned(as: SIMD8<Float>.self)
+            k += 8
+          }
+          var sum = Double(lanes.sum())
+          while k < plane {
+            let n = p[k] * w
+            let r = n.rounded(.toNearestOrEven)
+            deviation1 = max(deviation1, abs(n - r))
+            smallest1 = min(smallest1, r)
+            sum += Double(r * c[k])
+            k += 1
+          }
+          total += sum
+          base += plane
+        }
+        guard !any(badLanes), deviation1 <= 0.001, smallest1 >= 0 else {
+          return nil
+        }
+        return Int(total)
       }
-      return total
     }
   }
 
@@ -104,26 +132,41 @@ extension DenseModel {
   }
 
   /// Σ over the ones of `x` (`[…, C, H, W]`) of `coverage[y·W + x]`, or nil when `x` is not
-  /// binary.
+  /// binary. Eight lanes at a time, checked once at the end: v·(v − 1) is 0 exactly for 0
+  /// and 1 (and NaN, never equal to 0, is caught too).
   static func binaryCoverageCount(_ x: Tensor, coverage: [Int]) -> Int? {
     let plane = coverage.count
+    let coverageF = coverage.map { Float($0) }
     return x.withUnsafeBufferPointer { v -> Int? in
-      coverage.withUnsafeBufferPointer { cov -> Int? in
-        var total = 0
+      coverageF.withUnsafeBufferPointer { cov -> Int? in
+        guard let values = v.baseAddress, let c = cov.baseAddress else { return 0 }
+        let vectorEnd = plane & ~7
+        var total = 0.0
+        var badLanes = SIMDMask<SIMD8<Int32>>(repeating: false)
+        var nonBinary1: Float = 0
         var base = 0
         while base < v.count {
-          var bad = false
-          var sum = 0
-          for p in 0..<plane {
-            let value = v[base + p]
-            bad = bad || (value != 0 && value != 1)
-            sum &+= value == 1 ? cov[p] : 0
+          let p = values + base
+          var lanes = SIMD8<Float>()
+          var k = 0
+          while k < vectorEnd {
+            let value = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
+            badLanes = badLanes .| (value * (value - 1) .!= 0)
+            lanes += value * UnsafeRawPointer(c + k).loadUnaligned(as: SIMD8<Float>.self)
+            k += 8
           }
-          if bad { return nil }
+          var sum = Double(lanes.sum())
+          while k < plane {
+            let value = p[k]
+            nonBinary1 = max(nonBinary1, abs(value * (value - 1)))
+            sum += Double(value * c[k])
+            k += 1
+          }
           total += sum
           base += plane
         }
-        return total
+        guard !any(badLanes), nonBinary1 == 0, total.isFinite else { return nil }
+        return Int(total)
       }
     }
   }

@@ -77,12 +77,16 @@ public final class EventModel {
           break
         }
         let neuron = stage.neuron!
-        let (leak, inputScale) = EventModel.charge(neuron)
+        let leakLogit = dense.parameters.index(of: layer.name + ".neuron.leak_logit")
+          .map { dense.parameters[$0].values[0] }
+        let (leak, inputScale) = EventModel.charge(neuron, leakLogit: leakLogit)
         var scale = [Float](repeating: inputScale, count: layer.output.channels)
         var shift = [Float](repeating: 0, count: layer.output.channels)
         if let norm = stage.norm {
           let mean = norm.runningMean.scalars, variance = norm.runningVariance.scalars
-          let gamma = norm.gamma.value.scalars, beta = norm.beta.value.scalars
+          // γ and β live in the parameter store (the layer holds them only while bound).
+          let gamma = dense.parameters[layer.name + ".norm.gamma"].values
+          let beta = dense.parameters[layer.name + ".norm.beta"].values
           for c in 0..<layer.output.channels {
             let g = gamma[c] * norm.scale / (variance[c] + norm.epsilon).squareRoot()
             // y = g·(x − μ) + β, with x = W·s + b.
@@ -138,13 +142,15 @@ public final class EventModel {
   }
 
   /// The charge of a dense neuron as (leak a, input scale c).
-  static func charge(_ neuron: SNNTensor.LIF) -> (Float, Float) {
+  /// `leakLogit` is b of a learnable leak, read from the parameter store (the layer holds it
+  /// only while the model's parameters are bound).
+  static func charge(_ neuron: SNNTensor.LIF, leakLogit: Float?) -> (Float, Float) {
     switch neuron.charge {
     case .leaky(let lambda): return (lambda, 1)
     case .decayInput(let tau): return (1 - 1 / tau, 1 / tau)
     case .integrate: return (1, 1)
     case .learnableLeak:
-      let b = neuron.leakLogit!.value.scalars[0]
+      let b = leakLogit!
       return (Float(1 / (1 + Math.exp(Double(-b)))), 1)
     }
   }

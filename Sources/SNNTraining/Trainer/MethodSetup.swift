@@ -35,11 +35,20 @@ public struct MethodDefaults: Sendable {
   public var optimizer: OptimizerSettings.Kind?
   public var learningRate: Double?
   public var weightDecay: Double?
+  /// Dataset-specific defaults (by dataset name) that replace these for that dataset, e.g.
+  /// EDBP's N-MNIST configuration (T = 30, its own model and weight decay).
+  public var perDataset: [String: MethodDefaults]
+
+  /// The defaults for `dataset`: its entry in ``perDataset``, else these.
+  public func resolved(for dataset: String) -> MethodDefaults {
+    perDataset[dataset] ?? self
+  }
 
   public init(
     timeSteps: Int? = nil, model: String? = nil, readout: ModelSpec.Readout = .linear,
     neuron: ModelSpec.NeuronSettings? = nil, optimizer: OptimizerSettings.Kind? = nil,
-    learningRate: Double? = nil, weightDecay: Double? = nil
+    learningRate: Double? = nil, weightDecay: Double? = nil,
+    perDataset: [String: MethodDefaults] = [:]
   ) {
     self.timeSteps = timeSteps
     self.model = model
@@ -48,5 +57,6 @@ public struct MethodDefaults: Sendable {
     self.optimizer = optimizer
     self.learningRate = learningRate
     self.weightDecay = weightDecay
+    self.perDataset = perDataset
   }
 }

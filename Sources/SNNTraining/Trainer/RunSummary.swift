@@ -13,7 +13,9 @@ import SNNBase
 /// - `mean_firing_rate` (all spikes / all neuron updates in the last test evaluation, or
 ///   the last training epoch without a test set; null when the method counts nothing),
 ///   `firing_rates` (per layer), `synaptic_operations_per_sample`,
-///   `multiply_accumulates_per_sample` (same pass);
+///   `multiply_accumulates_per_sample` (same pass), `energy` (that pass's ``EnergyReport``
+///   with the fp32 table: `synaptic_ops_per_sample`, `energy_pj_per_sample`,
+///   `ann_energy_pj_per_sample`, `layers`, …; null when the method counts nothing);
 /// - `parameter_count`, `dense_macs_per_step` (the model's ANN-equivalent MACs of one time
 ///   step of one sample), `peak_resident_bytes`;
 /// - `history` (one object per epoch), `extra` (the method's free-form map).
@@ -57,6 +59,11 @@ public struct RunSummary: Sendable {
   /// last training epoch.
   public var countedPass: MetricsAccumulator? { finalTest ?? finalTrain }
 
+  /// The energy of ``countedPass`` with the fp32 table (nil when nothing was counted).
+  public var energyReport: EnergyReport? {
+    countedPass?.energyReport(analysis: analysis, timeSteps: configuration.timeSteps)
+  }
+
   public var json: JSONValue {
     let counted = countedPass
     let members: [(key: String, value: JSONValue)] = [
@@ -86,6 +93,7 @@ public struct RunSummary: Sendable {
         "multiply_accumulates_per_sample",
         counted?.multiplyAccumulatesPerSample.map(number) ?? .null
       ),
+      ("energy", energyReport?.json ?? .null),
       ("parameter_count", JSONValue(parameterCount)),
       ("dense_macs_per_step", JSONValue(analysis.macsPerStep)),
       ("peak_resident_bytes", JSONValue(peakResidentBytes)),

@@ -32,7 +32,8 @@ public struct TrainingMethodDescriptor: Sendable {
   }
 
   /// Checks `given` (name → value, any order) against the declared options and fills in
-  /// defaults. Unknown names are errors.
+  /// defaults. Unknown names are errors. A null value is accepted for an option whose
+  /// default is null (unset: the method decides, e.g. per dataset), as stored in checkpoints.
   public func resolveOptions(
     _ given: [(name: String, value: JSONValue)], field: String = "method option"
   )
@@ -44,7 +45,10 @@ public struct TrainingMethodDescriptor: Sendable {
     }
     var entries: [(name: String, value: JSONValue)] = []
     for option in options {
-      if let value = given.first(where: { $0.name == option.name })?.value {
+      if let value = given.first(where: { $0.name == option.name })?.value,
+        !(value == .null && option.defaultValue == .null)
+      {
+        // (A stored null is an unset option whose default is null: a checkpoint's record.)
         entries.append((option.name, try option.validate(value, field: option.flagName)))
       } else {
         entries.append((option.name, option.defaultValue))

@@ -64,5 +64,7 @@ extension TrainingMethodRegistry {
     RateMethod.descriptor,
     OnlineMethods.ndotDescriptor,
     OnlineMethods.otttDescriptor,
+    EDBPMethod.descriptor,
+    SPIDEMethod.descriptor,
   ]
 }
