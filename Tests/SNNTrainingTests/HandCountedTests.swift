@@ -127,6 +127,10 @@ import Testing
     #expect(DenseModel.binaryCoverageCount(s, coverage: coverage) == expectedBinary)
     let p = Tensor(shape: [planes, plane], scalars: pooled)
     #expect(DenseModel.pooledCoverageCount(p, coverage: coverage, window: 9) == expectedPooled)
+    // Spikes scaled by a constant (NDOT's spike scale) are still spikes.
+    let scaled = Tensor(shape: [planes, plane], scalars: spikes.map { $0 * 2.74 })
+    #expect(DenseModel.pooledCoverageCount(scaled, coverage: coverage, window: 1, unit: 2.74) == expectedBinary)
+    #expect(DenseModel.binaryCoverageCount(scaled, coverage: coverage) == nil)
     // A value that is not a spike (or not a whole number of spikes) anywhere: nil.
     for position in [0, plane * planes - 1, (plane * planes) / 2] {
       var bad = spikes

@@ -60,14 +60,14 @@ extension DenseModel {
     counter.addMultiplyAccumulates(layer.macsPerStep * steps * batchSize, layer: index)
   }
 
-  /// Σ n(p)·coverage(p) over positions p, where n = v·window is the number of spikes a
-  /// pooled value v stands for; nil unless every v·window is a non-negative integer (within
-  /// rounding). `coverage` repeats over the planes of `x`. Eight lanes at a time, checked once
+  /// Σ n(p)·coverage(p) over positions p, where n = v·window/unit is the number of spikes a
+  /// pooled value v stands for (`unit`: the value of one spike); nil unless every such n is a
+  /// non-negative integer (within rounding). `coverage` repeats over the planes of `x`. Eight lanes at a time, checked once
   /// at the end (counting runs on every spike tensor of a forward pass, so it must stay
   /// cheap); per-plane sums are exact in Float (far below 2^24).
-  static func pooledCoverageCount(_ x: Tensor, coverage: [Int], window: Int) -> Int? {
+  static func pooledCoverageCount(_ x: Tensor, coverage: [Int], window: Int, unit: Float = 1) -> Int? {
     let plane = coverage.count
-    let w = Float(window)
+    let w = Float(window) / unit
     let coverageF = coverage.map { Float($0) }
     return x.withUnsafeBufferPointer { v -> Int? in
       coverageF.withUnsafeBufferPointer { cov -> Int? in

@@ -34,57 +34,42 @@ extension DenseModel {
   /// the per-step form): a static image counts `macsPerStep·batch·steps` MACs; binary spikes
   /// one accumulate per active input and target; average-pooled spikes (`poolFactor` > 1)
   /// the spikes routed through the pool; any other analog input `macsPerStep` MACs per
-  /// sample and step.
+  /// sample and step. `spikeValue` is the value a spike carries when a method scales its
+  /// spikes by a constant (NDOT/OTTT's spike scale): such spikes are still spikes (the
+  /// constant folds into the weights), counted as accumulates.
   func countSynapticWork(
     layer: ModelAnalysis.Layer, input: Tensor, isStatic: Bool, steps: Int, batch: Int,
-    poolFactor: Int = 1, into counter: inout SynOpCounter
+    poolFactor: Int = 1, spikeValue: Float = 1, into counter: inout SynOpCounter
   ) {
     let index = layer.number - 1
     if !isStatic {
+      let coverage: [Int]
+      let targetsPerPosition: Int
       switch layer.kind {
       case .linear:
-        if poolFactor == 1, let ones = input.binaryCount {
-          counter.addAccumulates(ones * layer.output.elementCount, layer: index)
-          return
-        }
-        if poolFactor > 1,
-          let spikes = DenseModel.pooledCoverageCount(
-            input, coverage: [1], window: poolFactor * poolFactor)
-        {
-          counter.addAccumulates(spikes * layer.output.elementCount, layer: index)
-          return
-        }
+        coverage = [1]
+        targetsPerPosition = layer.output.elementCount
       case .conv(let kernel, let stride, let padding):
-        let coverage = DenseModel.coverage(
+        coverage = DenseModel.coverage(
           height: layer.input.height, width: layer.input.width, outHeight: layer.output.height,
           outWidth: layer.output.width, kernel: kernel, stride: stride, padding: padding)
-        if poolFactor == 1, let reached = DenseModel.binaryCoverageCount(input, coverage: coverage)
-        {
-          counter.addAccumulates(reached * layer.output.channels, layer: index)
+        targetsPerPosition = layer.output.channels
+      }
+      if poolFactor == 1 && spikeValue == 1 {
+        let reached =
+          coverage == [1] ? input.binaryCount : DenseModel.binaryCoverageCount(input, coverage: coverage)
+        if let reached {
+          counter.addAccumulates(reached * targetsPerPosition, layer: index)
           return
         }
-        if poolFactor > 1,
-          let reached = DenseModel.pooledCoverageCount(
-            input, coverage: coverage, window: poolFactor * poolFactor)
-        {
-          counter.addAccumulates(reached * layer.output.channels, layer: index)
-          return
-        }
+      } else if let reached = DenseModel.pooledCoverageCount(
+        input, coverage: coverage, window: poolFactor * poolFactor, unit: spikeValue)
+      {
+        counter.addAccumulates(reached * targetsPerPosition, layer: index)
+        return
       }
     }
     counter.addMultiplyAccumulates(layer.macsPerStep * batch * steps, layer: index)
-  }
-
-  /// A copy of `x` with every value divided by `scale` (x/x is exactly 1 in IEEE arithmetic,
-  /// so spikes × scale become exact ones again).
-  static func dividing(_ x: Tensor, by scale: Float) -> Tensor {
-    var y = Tensor(shape: x.shape)
-    x.withUnsafeBufferPointer { src in
-      y.withUnsafeMutableBufferPointer { dst in
-        for i in 0..<src.count { dst[i] = src[i] / scale }
-      }
-    }
-    return y
   }
 
   /// Frame `t` of every sample of a sample-major batch `[B, T, C, H, W]`, as `[B, C, H, W]`

@@ -343,14 +343,11 @@ public final class OnlineTrainingMethod: DenseTrainingMethod {
       }
       let synapses = stage.synapses!
       if counter != nil {
-        // Spikes × spike scale are events all the same (the scale folds into the weights):
-        // count them on the unscaled values.
-        let scale = settings.spikeScale
-        let events = isStatic || i <= model.firstWeightedStage || scale == 1
-          ? x : DenseModel.dividing(x, by: scale)
         model.countSynapticWork(
-          layer: stage.layer!, input: events, isStatic: isStatic, steps: 1, batch: b,
-          poolFactor: model.poolFactor(beforeStage: i), into: &counter!)
+          layer: stage.layer!, input: x, isStatic: isStatic, steps: 1, batch: b,
+          poolFactor: model.poolFactor(beforeStage: i),
+          spikeValue: isStatic || i == model.firstWeightedStage ? 1 : settings.spikeScale,
+          into: &counter!)
       }
       if stage.isReadout {
         record.output = synapses.forward(x)
