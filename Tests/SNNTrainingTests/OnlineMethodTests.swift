@@ -329,6 +329,11 @@ import Testing
     #expect(e.sampleCount == 12 && e.lossSum > 0)
     let ops = e.operations!
     #expect(ops.neuronUpdates[0] == UInt64(12 * 3 * 4 * 36))
+    // Spikes × 2.74 are counted as events: the static image costs MACs, every later layer
+    // accumulates only, one per spike and target (fc3 → fc4: 4 targets).
+    #expect(ops.multiplyAccumulates[0] > 0 && ops.spikes[2] > 0)
+    #expect(ops.multiplyAccumulates[1...].allSatisfy { $0 == 0 })
+    #expect(ops.accumulates[3] == ops.spikes[2] * 4)
     _ = try m.trainBatch(batch, context: context(0))
     #expect(m.optimizer.stepCount == 1)
     #expect(!m.exportState().isBitIdentical(to: before))
