@@ -111,6 +111,8 @@ public final class GridSimulator {
   /// Neuron state evaluations (each advances a neuron over all the steps since its last
   /// one: the event-driven count that replaces neurons × steps).
   public private(set) var neuronUpdates = 0
+  /// ``neuronUpdates`` per population.
+  public private(set) var neuronUpdatesByPopulation: [Int]
 
   struct LIFState {
     let parameters: GridLIF.Parameters
@@ -143,6 +145,7 @@ public final class GridSimulator {
     outgoing = out
     counter = SynOpCounter(layerNames: network.projections.map(\.name))
     spikeCounts = Array(repeating: 0, count: network.populations.count)
+    neuronUpdatesByPopulation = Array(repeating: 0, count: network.populations.count)
     for population in network.populations {
       switch population {
       case .lif(_, let p, let drive, let v0):
@@ -227,6 +230,7 @@ public final class GridSimulator {
             var v = GridLIF.advance(base, steps: t - from, leak: p.leak, drive: state.drive[i])
             if state.inputStep[i] == t { v += state.input[i] }
             neuronUpdates += 1
+            neuronUpdatesByPopulation[q] += 1
             if v >= p.vThreshold {
               fired.append(i)
               v = p.reset == .hard ? p.vReset : v - (p.vThreshold - p.vReset)

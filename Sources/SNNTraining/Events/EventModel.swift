@@ -308,7 +308,11 @@ public final class EventModel {
     }
     // Each spike of the last layer adds its weights to the readout's sums.
     counter.addAccumulates(spikes.last! * classes, layer: readoutLayer.number - 1)
-    for (l, plan) in plans.enumerated() { counter.addSpikes(spikes[l], layer: plan.layer.number - 1) }
+    for (l, plan) in plans.enumerated() {
+      counter.addSpikes(spikes[l], layer: plan.layer.number - 1)
+      // The neuron evaluations the engine performed (the dense backend counts neurons × T).
+      counter.addNeuronUpdates(simulator.neuronUpdatesByPopulation[offset + l], layer: plan.layer.number - 1)
+    }
     return Run(logits: logits, spikes: spikes, trains: trains, counter: counter, neuronEvaluations: simulator.neuronUpdates)
   }
 
