@@ -62,7 +62,10 @@ do {
   for table in EnergyModel.CostTable.builtIn {
     let report = EnergyReport(
       counter: denseCounts, samples: 1, analysis: analysis, timeSteps: steps, model: EnergyModel(table: table))
-    print(report.summaryLine)
+    func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+    print(
+      "\(table.name): \(rounded(report.energyPicojoulesPerSample / 1e6)) µJ per sample "
+        + "(ANN \(rounded(report.annEnergyPicojoulesPerSample / 1e6)) µJ, ratio \(rounded(report.energyRatio)))")
     print("  " + report.model.formula)
   }
 } catch {

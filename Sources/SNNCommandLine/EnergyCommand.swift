@@ -131,13 +131,10 @@ struct EnergyCommand: Command {
       counter = SynOpCounter(layerNames: analysis.layers.map(\.name))
       var correct = 0
       var evaluated = 0
-      var inputs: [Float] = []
-      var labels: [Int] = []
+      // One sample at a time; `fill` overwrites both buffers.
+      var inputs = [Float](repeating: 0, count: testSet.sampleShape.elementCount)
+      var labels = [0]
       for i in 0..<n {
-        inputs.removeAll(keepingCapacity: true)
-        labels.removeAll(keepingCapacity: true)
-        inputs = [Float](repeating: 0, count: testSet.sampleShape.elementCount)
-        labels = [0]
         try testSet.fill(indices: [i][...], inputs: &inputs, labels: &labels)
         let run = try events.run(input: inputs)
         counter.merge(run.counter)
@@ -203,17 +200,26 @@ struct EnergyCommand: Command {
             + Format.compact(l.rateConventionOpsPerSample).padding(to: 14) + Format.compact(l.energyPicojoulesPerSample))
       }
     }
-    func pj(_ x: Double) -> String { x >= 1e6 ? Format.fixed(x / 1e6, digits: 2) + " µJ" : Format.fixed(x / 1e3, digits: 2) + " nJ" }
+    let pj = Format.energy
     lines += [
       "synaptic ops (ACs)    " + Format.compact(r.synapticOpsPerSample) + " per sample",
       "MACs                  " + Format.compact(r.macsPerSample) + " per sample",
       "dense MACs (ANN)      " + Format.compact(r.denseMACsPerSample) + " per sample",
       "energy                " + pj(r.energyPicojoulesPerSample) + " per sample (ANN: " + pj(r.annEnergyPicojoulesPerSample)
-        + ", ratio " + Format.fixed(r.energyPicojoulesPerSample / max(r.annEnergyPicojoulesPerSample, 1e-300), digits: 3) + ")",
+        + ", ratio " + Format.fixed(r.energyRatio, digits: 3) + ")",
       "rate×T×FLOPs estimate " + Format.compact(r.rateConventionOpsPerSample) + " SOPs, " + pj(r.rateConventionEnergyPicojoulesPerSample)
         + " per sample (the convention of many papers, not a measurement)",
       "formula               " + r.model.formula,
     ]
     return lines.joined(separator: "\n")
+  }
+}
+
+extension EnergyReport {
+  /// One line for run summaries: the energy per sample, the ANN baseline and the table.
+  var summaryLine: String {
+    "energy " + Format.energy(energyPicojoulesPerSample) + " per sample (" + model.table.name
+      + "; ANN " + Format.energy(annEnergyPicojoulesPerSample) + ", ratio "
+      + Format.fixed(energyRatio, digits: 3) + "; see snn energy --per-layer)"
   }
 }

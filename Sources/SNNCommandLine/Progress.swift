@@ -113,6 +113,15 @@ public enum Format {
     return fixed(scaled, digits: suffix.isEmpty && value == value.rounded() ? 0 : digits) + suffix
   }
 
+  /// Energy given in picojoules, with a sensible unit and two decimals: 268.56 nJ, 6.07 µJ.
+  public static func energy(_ picojoules: Double) -> String {
+    let a = abs(picojoules)
+    let (scaled, unit): (Double, String) =
+      a >= 1e9 ? (picojoules / 1e9, "mJ") : a >= 1e6 ? (picojoules / 1e6, "µJ")
+      : a >= 1e3 ? (picojoules / 1e3, "nJ") : (picojoules, "pJ")
+    return fixed(scaled, digits: 2) + " " + unit
+  }
+
   /// Seconds with a sensible unit: 45.2 ms, 1.234 s.
   public static func seconds(_ s: Double) -> String {
     if s < 1e-3 { return fixed(s * 1e6, digits: 1) + " µs" }

@@ -105,7 +105,7 @@ struct SimulateCommand: Command {
     } else {
       context.print(result.text(title: network == "cuba" ? "CUBA benchmark (Vogels & Abbott 2005), \(neurons) neurons" : network))
       context.print(
-        "energy".padding(to: 18) + EnergyReport.formatEnergy(energy) + " (" + costTable.name
+        "energy".padding(to: 18) + Format.energy(energy) + " (" + costTable.name
           + ": synaptic events × \(costTable.addPicojoules) pJ"
           + (costTable.memoryAccessPicojoules > 0 ? " + memory \(costTable.memoryAccessPicojoules) pJ each" : "")
           + ")")

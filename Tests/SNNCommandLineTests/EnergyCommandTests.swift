@@ -13,14 +13,7 @@ import Testing
 /// `snn energy` on a small checkpoint trained on real MNIST (when `SNN_DATA` is set).
 @Suite(.serialized, .enabled(if: getenv("SNN_DATA") != nil)) struct EnergyCommandTests {
   func run(_ args: [String]) -> (code: Int32, out: String, err: String) {
-    let out = StringSink()
-    let err = StringSink()
-    let context = CommandContext(
-      standardOutput: out, standardError: err,
-      environment: ["SNN_DATA": String(cString: getenv("SNN_DATA"))],
-      standardErrorIsTerminal: false)
-    let code = commandLock.withLock { _ in SNNTool.run(args, context: context) }
-    return (code, out.text, err.text)
+    runCommand(args, withData: true)
   }
 
   /// Both backends report the same counts and accuracy; the JSON has the documented keys;

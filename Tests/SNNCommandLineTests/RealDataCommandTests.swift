@@ -14,14 +14,7 @@ import Testing
 /// `SNN_DATA` names the data folder.
 @Suite(.serialized, .enabled(if: getenv("SNN_DATA") != nil)) struct RealDataCommandTests {
   func run(_ args: [String]) -> (code: Int32, out: String, err: String) {
-    let out = StringSink()
-    let err = StringSink()
-    let context = CommandContext(
-      standardOutput: out, standardError: err,
-      environment: ["SNN_DATA": String(cString: getenv("SNN_DATA"))],
-      standardErrorIsTerminal: false)
-    let code = commandLock.withLock { _ in SNNTool.run(args, context: context) }
-    return (code, out.text, err.text)
+    runCommand(args, withData: true)
   }
 
   /// MNIST through the catalog with `bptt`; `snn evaluate` reproduces the recorded test

@@ -14,14 +14,7 @@ import Testing
 /// transposed-convolution feedback, and the fully connected 784-400 net with 400→400 feedback.
 @Suite(.serialized, .enabled(if: getenv("SNN_DATA") != nil)) struct SPIDECommandTests {
   func run(_ args: [String]) -> (code: Int32, out: String, err: String) {
-    let out = StringSink()
-    let err = StringSink()
-    let context = CommandContext(
-      standardOutput: out, standardError: err,
-      environment: ["SNN_DATA": String(cString: getenv("SNN_DATA"))],
-      standardErrorIsTerminal: false)
-    let code = SNNTool.run(args, context: context)
-    return (code, out.text, err.text)
+    runCommand(args, withData: true)
   }
 
   @Test(arguments: [

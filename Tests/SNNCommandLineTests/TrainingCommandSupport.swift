@@ -15,8 +15,22 @@ let interruptAtStep = Atomic<Int>(-1)
 
 /// Held while a test runs a command in this process. `snn train` installs a process-wide
 /// SIGINT handler and the Ctrl-C test raises a real SIGINT, so suites that run commands
-/// concurrently (TrainingCommandTests, RealDataCommandTests) take turns through this lock.
+/// concurrently (TrainingCommandTests, RealDataCommandTests, SPIDECommandTests,
+/// EnergyCommandTests) take turns through this lock (``runCommand(_:withData:)``).
 let commandLock = Mutex<Void>(())
+
+/// Runs `snn args` in this process with captured output, under ``commandLock``.
+/// `withData` passes the test process's `SNN_DATA` to the command.
+func runCommand(_ args: [String], withData: Bool = false) -> (code: Int32, out: String, err: String) {
+  let out = StringSink()
+  let err = StringSink()
+  let environment = withData ? ["SNN_DATA": String(cString: getenv("SNN_DATA"))] : [:]
+  let context = CommandContext(
+    standardOutput: out, standardError: err, environment: environment,
+    standardErrorIsTerminal: false)
+  let code = commandLock.withLock { _ in SNNTool.run(args, context: context) }
+  return (code, out.text, err.text)
+}
 
 /// A test-only method for the command tests: softmax regression with plain loops and the
 /// shared optimizer, with a method option and per-step dropout from the step generator.

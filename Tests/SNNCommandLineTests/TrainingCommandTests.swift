@@ -15,12 +15,7 @@ import Testing
   init() { registerTrainingFixtures() }
 
   func run(_ args: [String]) -> (code: Int32, out: String, err: String) {
-    let out = StringSink()
-    let err = StringSink()
-    let context = CommandContext(
-      standardOutput: out, standardError: err, environment: [:], standardErrorIsTerminal: false)
-    let code = commandLock.withLock { _ in SNNTool.run(args, context: context) }
-    return (code, out.text, err.text)
+    runCommand(args)
   }
 
   let common = [

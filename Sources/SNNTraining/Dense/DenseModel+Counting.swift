@@ -19,45 +19,24 @@ extension DenseModel {
   /// - any other input: `macsPerStep` MACs per sample and step.
   ///
   /// `knownOnes` is the number of ones of `input` when the caller knows it is binary.
+  ///
+  /// The counting itself is ``countSynapticWork(layer:input:isStatic:steps:batch:poolFactor:spikeValue:into:)``
+  /// for T steps of the batch; this only skips its pass over `input` when the spike count
+  /// is already known.
   func countSynapses(
-    _ stage: Stage, layer: ModelAnalysis.Layer, input: Tensor, isStatic: Bool, knownOnes: Int?,
+    layer: ModelAnalysis.Layer, input: Tensor, isStatic: Bool, knownOnes: Int?,
     poolFactor: Int = 1, into counter: inout SynOpCounter
   ) {
-    let steps = configuration.timeSteps
-    let index = layer.number - 1
-    if isStatic {
-      counter.addMultiplyAccumulates(layer.macsPerStep * batchSize * steps, layer: index)
-      return
-    }
-    switch layer.kind {
-    case .linear:
-      if poolFactor == 1, let ones = knownOnes ?? input.binaryCount {
-        counter.addAccumulates(ones * layer.output.elementCount, layer: index)
+    if !isStatic, poolFactor == 1, let ones = knownOnes {
+      if case .linear = layer.kind {
+        counter.addAccumulates(ones * layer.output.elementCount, layer: layer.number - 1)
         return
       }
-    case .conv(let kernel, let stride, let padding):
-      if knownOnes == 0 { return }
-      let coverage = DenseModel.coverage(
-        height: layer.input.height, width: layer.input.width, outHeight: layer.output.height,
-        outWidth: layer.output.width, kernel: kernel, stride: stride, padding: padding)
-      if poolFactor == 1, let reached = DenseModel.binaryCoverageCount(input, coverage: coverage) {
-        counter.addAccumulates(reached * layer.output.channels, layer: index)
-        return
-      }
-      if poolFactor > 1,
-        let reached = DenseModel.pooledCoverageCount(input, coverage: coverage, window: poolFactor * poolFactor)
-      {
-        counter.addAccumulates(reached * layer.output.channels, layer: index)
-        return
-      }
+      if ones == 0 { return }
     }
-    if poolFactor > 1, case .linear = layer.kind,
-      let spikes = DenseModel.pooledCoverageCount(input, coverage: [1], window: poolFactor * poolFactor)
-    {
-      counter.addAccumulates(spikes * layer.output.elementCount, layer: index)
-      return
-    }
-    counter.addMultiplyAccumulates(layer.macsPerStep * steps * batchSize, layer: index)
+    countSynapticWork(
+      layer: layer, input: input, isStatic: isStatic, steps: configuration.timeSteps,
+      batch: batchSize, poolFactor: poolFactor, into: &counter)
   }
 
   /// Σ n(p)·coverage(p) over positions p, where n = v·window/unit is the number of spikes a

@@ -289,7 +289,7 @@ public final class DenseModel {
         stageInputShapes[i] = x.shape
         if counter != nil, let layer = stage.layer {
           countSynapses(
-            stage, layer: layer, input: x, isStatic: isStatic, knownOnes: knownOnes,
+            layer: layer, input: x, isStatic: isStatic, knownOnes: knownOnes,
             poolFactor: poolFactor, into: &counter!)
         }
         switch stage.kind {

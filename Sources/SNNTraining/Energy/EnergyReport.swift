@@ -31,6 +31,9 @@ public struct EnergyReport: Sendable {
     public var rateConventionOpsPerSample: Double
     public var energyPicojoulesPerSample: Double
     public var annEnergyPicojoulesPerSample: Double
+
+    /// A layer fed an analog input: it performs MACs and no accumulates.
+    public var isAnalogInput: Bool { macsPerSample > 0 && synapticOpsPerSample == 0 }
   }
 
   public let model: EnergyModel
@@ -101,14 +104,14 @@ public struct EnergyReport: Sendable {
   /// The rate convention's energy: its synaptic operations as additions, MAC layers as MACs.
   public var rateConventionEnergyPicojoulesPerSample: Double {
     layers.reduce(0) { total, l in
-      total + (l.macsPerSample > 0 && l.synapticOpsPerSample == 0
+      total + (l.isAnalogInput
         ? model.energy(accumulates: 0, macs: l.rateConventionOpsPerSample)
         : model.energy(accumulates: l.rateConventionOpsPerSample, macs: l.macsPerSample))
     }
   }
 
   public var rateConventionOpsPerSample: Double {
-    layers.reduce(0) { $0 + ($1.macsPerSample > 0 && $1.synapticOpsPerSample == 0 ? 0 : $1.rateConventionOpsPerSample) }
+    layers.reduce(0) { $0 + ($1.isAnalogInput ? 0 : $1.rateConventionOpsPerSample) }
   }
 
   public var json: JSONValue {
@@ -123,7 +126,7 @@ public struct EnergyReport: Sendable {
       ("spikes_per_sample", .number(spikesPerSample)),
       ("energy_pj_per_sample", .number(energyPicojoulesPerSample)),
       ("ann_energy_pj_per_sample", .number(annEnergyPicojoulesPerSample)),
-      ("energy_ratio_snn_to_ann", .number(annEnergyPicojoulesPerSample > 0 ? energyPicojoulesPerSample / annEnergyPicojoulesPerSample : 0)),
+      ("energy_ratio_snn_to_ann", .number(energyRatio)),
       (
         "rate_x_T_x_flops_convention",
         .object([
@@ -155,40 +158,9 @@ public struct EnergyReport: Sendable {
 }
 
 extension EnergyReport {
-  /// Energy in picojoules as text with a readable unit (pJ, nJ, µJ or mJ).
-  public static func formatEnergy(_ picojoules: Double) -> String {
-    func fixed(_ x: Double) -> String {
-      let scaled = (x * 100).rounded() / 100
-      var s = String(scaled)
-      if let dot = s.firstIndex(of: ".") {
-        let decimals = s.distance(from: dot, to: s.endIndex) - 1
-        if decimals < 2 { s += String(repeating: "0", count: 2 - decimals) }
-      }
-      return s
-    }
-    switch picojoules {
-    case 1e9...: return fixed(picojoules / 1e9) + " mJ"
-    case 1e6...: return fixed(picojoules / 1e6) + " µJ"
-    case 1e3...: return fixed(picojoules / 1e3) + " nJ"
-    default: return fixed(picojoules) + " pJ"
-    }
-  }
-
   /// SNN energy over the ANN baseline's.
   public var energyRatio: Double {
     annEnergyPicojoulesPerSample > 0 ? energyPicojoulesPerSample / annEnergyPicojoulesPerSample : 0
-  }
-
-  /// One line for run summaries: the energy per sample, the ANN baseline and the table.
-  public var summaryLine: String {
-    "energy " + EnergyReport.formatEnergy(energyPicojoulesPerSample) + " per sample ("
-      + model.table.name + "; ANN " + EnergyReport.formatEnergy(annEnergyPicojoulesPerSample)
-      + ", ratio " + EnergyReport.fixed3(energyRatio) + "; see snn energy --per-layer)"
-  }
-
-  static func fixed3(_ x: Double) -> String {
-    let scaled = (x * 1000).rounded() / 1000
-    return String(scaled)
   }
 }
 

@@ -13,7 +13,7 @@ extension DenseModel {
 
   /// The product of the kernel sizes of the average pools between the previous weighted
   /// stage and stage `index` (1 when there are none): the `poolFactor` of
-  /// ``countSynapses(_:layer:input:isStatic:knownOnes:poolFactor:into:)``.
+  /// ``countSynapses(layer:input:isStatic:knownOnes:poolFactor:into:)``.
   func poolFactor(beforeStage index: Int) -> Int {
     var factor = 1
     var i = index - 1
@@ -29,9 +29,9 @@ extension DenseModel {
   }
 
   /// Adds the synaptic work of `layer` on `input` to `counter`, for an input that stands for
-  /// `steps` time steps of `batch` samples, with the conventions of
-  /// ``countSynapses(_:layer:input:isStatic:knownOnes:poolFactor:into:)`` (of which this is
-  /// the per-step form): a static image counts `macsPerStep·batch·steps` MACs; binary spikes
+  /// `steps` time steps of `batch` samples (the conventions listed at
+  /// ``countSynapses(layer:input:isStatic:knownOnes:poolFactor:into:)``, which calls this for
+  /// a whole forward pass; the stepped methods call it per step): a static image counts `macsPerStep·batch·steps` MACs; binary spikes
   /// one accumulate per active input and target; average-pooled spikes (`poolFactor` > 1)
   /// the spikes routed through the pool; any other analog input `macsPerStep` MACs per
   /// sample and step. `spikeValue` is the value a spike carries when a method scales its
