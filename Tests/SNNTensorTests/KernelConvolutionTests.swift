@@ -15,6 +15,10 @@ import Testing
       inChannels: 1, height: 6, width: 6, kernelHeight: 3, kernelWidth: 3, stride: 3, padding: 4),
     ConvGeometry(inChannels: 4, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5),
     ConvGeometry(inChannels: 1, height: 4, width: 3, kernelHeight: 4, kernelWidth: 3, padding: 2),
+    // Implicit-GEMM geometries (stride 1, no padding, rows of 8k pixels): the MNIST first
+    // layer and a wide one.
+    ConvGeometry(inChannels: 1, height: 28, width: 28, kernelHeight: 5, kernelWidth: 5),
+    ConvGeometry(inChannels: 2, height: 12, width: 20, kernelHeight: 5, kernelWidth: 5),
   ]
 
   /// The input value behind column-matrix entry (row, pixel), straight from the definition.
@@ -336,5 +340,96 @@ extension KernelConvolutionTests {
     }
     #expect(outputs.allSatisfy { $0 == outputs[0] })
     #expect(gradients.allSatisfy { $0 == gradients[0] })
+  }
+}
+
+extension KernelConvolutionTests {
+  @Test func implicitGeometriesAreRecognized() {
+    #expect(
+      Conv2DKernels.supportsImplicit(
+        ConvGeometry(inChannels: 15, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5)))
+    #expect(
+      Conv2DKernels.supportsImplicit(
+        ConvGeometry(inChannels: 1, height: 28, width: 28, kernelHeight: 5, kernelWidth: 5)))
+    // 7 pixels wide, stride 2, padding: the column-matrix path.
+    #expect(
+      !Conv2DKernels.supportsImplicit(
+        ConvGeometry(inChannels: 2, height: 7, width: 11, kernelHeight: 5, kernelWidth: 5)))
+    #expect(
+      !Conv2DKernels.supportsImplicit(
+        ConvGeometry(
+          inChannels: 2, height: 20, width: 20, kernelHeight: 5, kernelWidth: 5, stride: 2)))
+    #expect(
+      !Conv2DKernels.supportsImplicit(
+        ConvGeometry(
+          inChannels: 2, height: 8, width: 8, kernelHeight: 1, kernelWidth: 1, padding: 4)))
+  }
+
+  /// The implicit kernels against the column-matrix path on the same operands: equal up to
+  /// summation order; the implicit results are bit-identical for 1, 2 and 3 threads (every
+  /// element, weight gradient included, is summed by one thread in a fixed order).
+  @Test(arguments: [
+    (ConvGeometry(inChannels: 15, height: 12, width: 12, kernelHeight: 5, kernelWidth: 5), 40),
+    (ConvGeometry(inChannels: 1, height: 28, width: 28, kernelHeight: 5, kernelWidth: 5), 15),
+    (ConvGeometry(inChannels: 3, height: 10, width: 12, kernelHeight: 3, kernelWidth: 5), 7),
+  ])
+  func implicitKernelsMatchTheColumnPath(_ g: ConvGeometry, outChannels: Int) {
+    #expect(Conv2DKernels.supportsImplicit(g))
+    let batch = 19
+    let input = KernelTestSupport.randomSpikes(batch * g.inputSize, density: 0.3, seed: 51)
+    let weights = KernelTestSupport.randomMatrix(outChannels * g.patchSize, seed: 52)
+    let bias = KernelTestSupport.randomMatrix(outChannels, seed: 53)
+    let dy = KernelTestSupport.randomMatrix(batch * outChannels * g.outputPixels, seed: 54)
+    func run(implicit: Bool, threads: Int) -> (y: [Float], dx: [Float], dw: [Float], db: [Float])
+    {
+      var y = [Float](repeating: .nan, count: dy.count)
+      var dx = [Float](repeating: .nan, count: input.count)
+      var dw = [Float](repeating: 0.25, count: weights.count)
+      var db = [Float](repeating: -1, count: outChannels)
+      if implicit {
+        Conv2DKernels.forwardImplicit(
+          g, batch: batch, input: input, weights: weights, bias: bias, outChannels: outChannels,
+          output: &y, threads: threads)
+        Conv2DKernels.backwardDataImplicit(
+          g, batch: batch, outputGradient: dy, weights: weights, outChannels: outChannels,
+          inputGradient: &dx, threads: threads)
+        Conv2DKernels.backwardWeightsImplicit(
+          g, batch: batch, input: input, outputGradient: dy, outChannels: outChannels,
+          weightGradient: &dw, biasGradient: &db, threads: threads)
+      } else {
+        Conv2DKernels.forwardColumns(
+          g, batch: batch, input: input, weights: weights, bias: bias, outChannels: outChannels,
+          output: &y, threads: threads)
+        Conv2DKernels.backwardDataColumns(
+          g, batch: batch, outputGradient: dy, weights: weights, outChannels: outChannels,
+          inputGradient: &dx, threads: threads)
+        Conv2DKernels.backwardWeightsColumns(
+          g, batch: batch, input: input, outputGradient: dy, outChannels: outChannels,
+          weightGradient: &dw, biasGradient: &db, threads: threads)
+      }
+      return (y, dx, dw, db)
+    }
+    let reference = run(implicit: false, threads: 1)
+    let one = run(implicit: true, threads: 1)
+    for threads in [2, 3] {
+      let other = run(implicit: true, threads: threads)
+      #expect(KernelTestSupport.bits(one.y) == KernelTestSupport.bits(other.y))
+      #expect(KernelTestSupport.bits(one.dx) == KernelTestSupport.bits(other.dx))
+      #expect(KernelTestSupport.bits(one.dw) == KernelTestSupport.bits(other.dw))
+      #expect(KernelTestSupport.bits(one.db) == KernelTestSupport.bits(other.db))
+    }
+    let shortTerms = Float(g.patchSize + outChannels + 1)
+    let longTerms = Float(batch * g.outputPixels + 1)
+    func check(_ a: [Float], _ b: [Float], terms: Float, _ what: String) {
+      #expect(!a.contains { $0.isNaN }, "\(what) has unwritten entries")
+      let scale = b.reduce(Float(1)) { Swift.max($0, abs($1)) }
+      for i in a.indices {
+        #expect(abs(a[i] - b[i]) <= 1e-6 * terms * scale, "\(what)[\(i)]: \(a[i]) vs \(b[i])")
+      }
+    }
+    check(one.y, reference.y, terms: shortTerms, "y")
+    check(one.dx, reference.dx, terms: shortTerms, "dx")
+    check(one.dw, reference.dw, terms: longTerms, "dw")
+    check(one.db, reference.db, terms: longTerms, "db")
   }
 }

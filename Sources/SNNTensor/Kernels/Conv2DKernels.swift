@@ -71,6 +71,23 @@ public enum Conv2DKernels {
   ) {
     precondition(batch >= 0 && outChannels > 0 && threads >= 1, "Conv2DKernels: bad arguments")
     guard batch > 0 else { return }
+    if supportsImplicit(geometry) {
+      forwardImplicit(
+        geometry, batch: batch, input: input, weights: weights, bias: bias,
+        outChannels: outChannels, output: output, threads: threads)
+    } else {
+      forwardColumns(
+        geometry, batch: batch, input: input, weights: weights, bias: bias,
+        outChannels: outChannels, output: output, threads: threads)
+    }
+  }
+
+  /// `forward` through an explicit column matrix (any geometry).
+  static func forwardColumns(
+    _ geometry: ConvGeometry, batch: Int, input: UnsafePointer<Float>,
+    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outChannels: Int,
+    output: UnsafeMutablePointer<Float>, threads: Int
+  ) {
     let g = geometry
     let patch = g.patchSize, pixels = g.outputPixels
     let outSize = outChannels * pixels
@@ -122,6 +139,23 @@ public enum Conv2DKernels {
   ) {
     precondition(batch >= 0 && outChannels > 0 && threads >= 1, "Conv2DKernels: bad arguments")
     guard batch > 0 else { return }
+    if supportsImplicit(geometry) {
+      backwardDataImplicit(
+        geometry, batch: batch, outputGradient: outputGradient, weights: weights,
+        outChannels: outChannels, inputGradient: inputGradient, threads: threads)
+    } else {
+      backwardDataColumns(
+        geometry, batch: batch, outputGradient: outputGradient, weights: weights,
+        outChannels: outChannels, inputGradient: inputGradient, threads: threads)
+    }
+  }
+
+  /// `backwardData` through an explicit column-gradient matrix (any geometry).
+  static func backwardDataColumns(
+    _ geometry: ConvGeometry, batch: Int, outputGradient: UnsafePointer<Float>,
+    weights: UnsafePointer<Float>, outChannels: Int, inputGradient: UnsafeMutablePointer<Float>,
+    threads: Int
+  ) {
     let g = geometry
     let patch = g.patchSize, pixels = g.outputPixels, imageSize = g.inputSize
     let outSize = outChannels * pixels
@@ -176,6 +210,26 @@ public enum Conv2DKernels {
   ) {
     precondition(batch >= 0 && outChannels > 0 && threads >= 1, "Conv2DKernels: bad arguments")
     guard batch > 0 else { return }
+    if supportsImplicit(geometry) {
+      backwardWeightsImplicit(
+        geometry, batch: batch, input: input, outputGradient: outputGradient,
+        outChannels: outChannels, weightGradient: weightGradient, biasGradient: biasGradient,
+        threads: threads)
+    } else {
+      backwardWeightsColumns(
+        geometry, batch: batch, input: input, outputGradient: outputGradient,
+        outChannels: outChannels, weightGradient: weightGradient, biasGradient: biasGradient,
+        threads: threads)
+    }
+  }
+
+  /// `backwardWeights` through an explicit column matrix (any geometry).
+  static func backwardWeightsColumns(
+    _ geometry: ConvGeometry, batch: Int, input: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, outChannels: Int,
+    weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
+    threads: Int
+  ) {
     let g = geometry
     let patch = g.patchSize, pixels = g.outputPixels
     let outSize = outChannels * pixels
