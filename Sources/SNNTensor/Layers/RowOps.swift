@@ -1,3 +1,5 @@
+import SNNBase
+
 /// Small row-wise helpers shared by the layers (bias broadcast and column sums).
 enum RowOps {
   /// `m[r, j] += v[j]` for every row r of the rows×n matrix `m`.
@@ -35,14 +37,36 @@ enum RowOps {
   /// v² − v = 0; any other value (NaN included; subnormals too, as v² − v = −v) makes
   /// Σ|v² − v| nonzero or NaN. |·| clears the sign bit. Lane sums stay below 2²⁴ (blocks of
   /// 32 768 values), so they are exact.
+  ///
+  /// Large inputs (≥ 4 blocks) are split over `Parallel.defaultThreads` threads in whole
+  /// blocks; the count is an exact integer, so the split does not change it. A block with
+  /// a non-binary value ends that thread's scan early.
   static func binaryCount(_ x: UnsafePointer<Float>, count: Int) -> Int? {
+    let blocks = (count + blockSize - 1) / blockSize
+    let chunks = Swift.min(Parallel.defaultThreads, blocks / 4)
+    guard chunks > 1 else { return binaryCountSerial(x, count: count) }
+    var results = [Int](repeating: 0, count: chunks)
+    results.withUnsafeMutableBufferPointer { r in
+      let out = UncheckedSendable(r.baseAddress!), input = UncheckedSendable(x)
+      Parallel.forEachChunk(count: blocks, chunks: chunks) { chunk, range in
+        let start = range.lowerBound * blockSize
+        let end = Swift.min(count, range.upperBound * blockSize)
+        out.value[chunk] = binaryCountSerial(input.value + start, count: end - start) ?? -1
+      }
+    }
+    return results.contains(-1) ? nil : results.reduce(0, +)
+  }
+
+  /// Values per block of ``binaryCountSerial(_:count:)`` (lane sums stay exact).
+  static let blockSize = 32_768
+
+  static func binaryCountSerial(_ x: UnsafePointer<Float>, count: Int) -> Int? {
     var ones = 0
-    var bad: Float = 0
     var i = 0
     let raw = UnsafeRawPointer(x)
     let magnitude = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
     while count - i >= 8 {
-      let end = i + Swift.min(32_768, (count - i) & ~7)
+      let end = i + Swift.min(blockSize, (count - i) & ~7)
       var s = SIMD8<Float>(), e = SIMD8<Float>()
       var j = i
       while j < end {
@@ -54,7 +78,8 @@ enum RowOps {
         j += 8
       }
       ones += Int(s.sum())
-      bad += e.sum()
+      // A NaN or a positive sum: some value was not 0 or 1.
+      if !(e.sum() == 0) { return nil }
       i = end
     }
     while i < count {
@@ -62,7 +87,7 @@ enum RowOps {
       if v == 1 { ones += 1 } else if v != 0 { return nil }
       i += 1
     }
-    return bad == 0 ? ones : nil
+    return ones
   }
 
   /// The number of nonzero values (−0 is zero; one vectorized pass on the bit patterns:

@@ -46,45 +46,71 @@ extension DenseModel {
   /// cheap); per-plane sums are exact in Float (far below 2^24).
   static func pooledCoverageCount(_ x: Tensor, coverage: [Int], window: Int, unit: Float = 1) -> Int? {
     let plane = coverage.count
+    guard plane > 0, x.count > 0 else { return 0 }
+    let planes = x.count / plane
+    // Threads take runs of whole planes; every partial total is an exact integer, so the
+    // split does not change the result.
+    let chunks = min(Parallel.defaultThreads, max(1, x.count / (1 << 17)), planes)
+    var totals = [Double](repeating: 0, count: chunks)
+    var valid = [Bool](repeating: true, count: chunks)
+    x.withUnsafeBufferPointer { v in
+      totals.withUnsafeMutableBufferPointer { t in
+        valid.withUnsafeMutableBufferPointer { ok in
+          let values = UncheckedSendable(v.baseAddress!), tp = UncheckedSendable(t.baseAddress!)
+          let okp = UncheckedSendable(ok.baseAddress!)
+          Parallel.forEachChunk(count: planes, chunks: chunks) { chunk, range in
+            let part = pooledCoverageCount(
+              values.value + range.lowerBound * plane, planes: range.count, coverage: coverage,
+              window: window, unit: unit)
+            tp.value[chunk] = part ?? 0
+            okp.value[chunk] = part != nil
+          }
+        }
+      }
+    }
+    guard !valid.contains(false) else { return nil }
+    return Int(totals.reduce(0, +))
+  }
+
+  /// ``pooledCoverageCount(_:coverage:window:unit:)`` over `planes` planes at `values`, as
+  /// an exact integer in a Double, or nil.
+  private static func pooledCoverageCount(
+    _ values: UnsafePointer<Float>, planes: Int, coverage: [Int], window: Int, unit: Float
+  ) -> Double? {
+    let plane = coverage.count
     let w = Float(window) / unit
     let coverageF = coverage.map { Float($0) }
-    return x.withUnsafeBufferPointer { v -> Int? in
-      coverageF.withUnsafeBufferPointer { cov -> Int? in
-        guard let values = v.baseAddress, let c = cov.baseAddress else { return 0 }
-        let vectorEnd = plane & ~7
-        var total = 0.0
-        var badLanes = SIMDMask<SIMD8<Int32>>(repeating: false)
-        var deviation1: Float = 0, smallest1: Float = 0
-        var base = 0
-        while base < v.count {
-          let p = values + base
-          var lanes = SIMD8<Float>()
-          var k = 0
-          while k < vectorEnd {
-            let n = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self) * w
-            let r = n.rounded(.toNearestOrEven)
-            let d = n - r
-            badLanes = badLanes .| (d .> 0.001) .| (d .< -0.001) .| (r .< 0)
-            lanes += r * UnsafeRawPointer(c + k).loadUnaligned(as: SIMD8<Float>.self)
-            k += 8
-          }
-          var sum = Double(lanes.sum())
-          while k < plane {
-            let n = p[k] * w
-            let r = n.rounded(.toNearestOrEven)
-            deviation1 = max(deviation1, abs(n - r))
-            smallest1 = min(smallest1, r)
-            sum += Double(r * c[k])
-            k += 1
-          }
-          total += sum
-          base += plane
+    return coverageF.withUnsafeBufferPointer { cov -> Double? in
+      let c = cov.baseAddress!
+      let vectorEnd = plane & ~7
+      var total = 0.0
+      var badLanes = SIMDMask<SIMD8<Int32>>(repeating: false)
+      var deviation1: Float = 0, smallest1: Float = 0
+      for index in 0..<planes {
+        let p = values + index * plane
+        var lanes = SIMD8<Float>()
+        var k = 0
+        while k < vectorEnd {
+          let n = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self) * w
+          let r = n.rounded(.toNearestOrEven)
+          let d = n - r
+          badLanes = badLanes .| (d .> 0.001) .| (d .< -0.001) .| (r .< 0)
+          lanes += r * UnsafeRawPointer(c + k).loadUnaligned(as: SIMD8<Float>.self)
+          k += 8
         }
-        guard !any(badLanes), deviation1 <= 0.001, smallest1 >= 0 else {
-          return nil
+        var sum = Double(lanes.sum())
+        while k < plane {
+          let n = p[k] * w
+          let r = n.rounded(.toNearestOrEven)
+          deviation1 = max(deviation1, abs(n - r))
+          smallest1 = min(smallest1, r)
+          sum += Double(r * c[k])
+          k += 1
         }
-        return Int(total)
+        total += sum
       }
+      guard !any(badLanes), deviation1 <= 0.001, smallest1 >= 0 else { return nil }
+      return total
     }
   }
 
