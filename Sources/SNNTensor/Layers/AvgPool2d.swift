@@ -41,11 +41,21 @@ public final class AvgPool2d: DenseLayer {
           for p in range {
             let src = xb.value + p * h * w, dst = yb.value + p * oh * ow
             if k == 2 && s == 2 {
-              // The common 2×2 case without the window loops.
+              // The common 2×2 case without the window loops; four outputs at a time from
+              // two eight-value row segments (pairs summed in the scalar loop's order).
               for oy in 0..<oh {
                 let r0 = src + 2 * oy * w, r1 = r0 + w, out = dst + oy * ow
-                for ox in 0..<ow {
+                var ox = 0
+                while ox + 4 <= ow {
+                  let a = UnsafeRawPointer(r0 + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(r1 + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
+                  let v = ((a.evenHalf + a.oddHalf) + (b.evenHalf + b.oddHalf)) * 0.25
+                  UnsafeMutableRawPointer(out + ox).storeBytes(of: v, as: SIMD4<Float>.self)
+                  ox += 4
+                }
+                while ox < ow {
                   out[ox] = ((r0[2 * ox] + r0[2 * ox + 1]) + (r1[2 * ox] + r1[2 * ox + 1])) * 0.25
+                  ox += 1
                 }
               }
               continue
@@ -86,12 +96,21 @@ public final class AvgPool2d: DenseLayer {
             if tiles && k == 2 {
               for oy in 0..<oh {
                 let r0 = dst + 2 * oy * w, r1 = r0 + w, g = src + oy * ow
-                for ox in 0..<ow {
+                var ox = 0
+                while ox + 4 <= ow {
+                  let v = UnsafeRawPointer(g + ox).loadUnaligned(as: SIMD4<Float>.self) * 0.25
+                  let pair = SIMD8<Float>(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3])
+                  UnsafeMutableRawPointer(r0 + 2 * ox).storeBytes(of: pair, as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(r1 + 2 * ox).storeBytes(of: pair, as: SIMD8<Float>.self)
+                  ox += 4
+                }
+                while ox < ow {
                   let v = g[ox] * 0.25
                   r0[2 * ox] = v
                   r0[2 * ox + 1] = v
                   r1[2 * ox] = v
                   r1[2 * ox + 1] = v
+                  ox += 1
                 }
               }
               continue
