@@ -24,9 +24,9 @@ import SNNBase
 /// Every output element is summed by one thread in an order that does not depend on the
 /// thread count (patch order for the forward, output-channel order and then a fixed fold
 /// order for the input gradient, pixel order for the weight gradient), so all three
-/// results are the same for any `threads` value. ``supportsImplicit(_:)`` tells which geometries qualify (the MNIST
-/// network's 1×28×28 → 15C5 and 15×12×12 → 40C5 both do); `Conv2DKernels.forward`,
-/// `backwardData` and `backwardWeights` dispatch here on their own.
+/// results are the same for any `threads` value. ``supportsImplicit(_:)`` tells which
+/// geometries qualify (the MNIST network's 1×28×28 → 15C5 and 15×12×12 → 40C5 both do);
+/// `Conv2DKernels.forward`, `backwardData` and `backwardWeights` dispatch here on their own.
 extension Conv2DKernels {
   /// Whether `geometry` takes the implicit kernels: stride 1, no padding, output rows a
   /// multiple of 8 wide and a multiple of 16 pixels per image (so that a 16-pixel tile
