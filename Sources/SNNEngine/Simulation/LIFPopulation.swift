@@ -72,7 +72,11 @@ final class LIFPopulation {
     self.parameters = parameters
     propagators = LIF.Propagators(parameters)
     count = initialPotentials.count
-    slots = .allocate(capacity: max(count, 1))
+    // One slot per cache line: Swift aligns `Slot` to 16 bytes only, which would split
+    // most slots over two lines (two misses per input instead of one).
+    slots = UnsafeMutableRawPointer.allocate(
+      byteCount: max(count, 1) * MemoryLayout<Slot>.stride, alignment: 64
+    ).bindMemory(to: Slot.self, capacity: max(count, 1))
     let vInfinity = propagators.vInfinity
     for (j, v) in initialPotentials.enumerated() {
       (slots + j).initialize(
@@ -92,7 +96,7 @@ final class LIFPopulation {
   }
 
   deinit {
-    slots.deallocate()
+    UnsafeMutableRawPointer(slots).deallocate()
     for i in 0...checkMask { checkRing[i].deallocate() }
     checkRing.deinitialize(count: checkMask + 1)
     checkRing.deallocate()
@@ -202,6 +206,11 @@ final class LIFPopulation {
     var entries = RawBuffer<CheckEntry>()
     swap(&entries, &checkRing[b & checkMask])
     checkCount -= entries.count
+    // Touch every slot first: the loads are independent, so their cache misses overlap
+    // (the loop below runs a long computation per entry and would take them one by one).
+    var touched: UInt32 = 0
+    for k in 0..<entries.count { touched &+= slots[Int(entries[k].item)].tag }
+    touchSink = touched
     var fired: [Int32] = []
     for k in 0..<entries.count {
       let e = entries[k]
@@ -295,11 +304,14 @@ final class LIFPopulation {
   ) {
     if inhibitoryOnly {
       // Inhibition never moves a crossing earlier: one pass.
+      touch(targets, count: count)
       for i in 0..<count { addInhibition(Int(targets[i]), Double(weights[i]), d) }
       return
     }
-    // Pass 1: coefficient updates only (independent loads: the memory system overlaps the
-    // misses). Pass 2: threshold bookkeeping on now-cached slots.
+    // Pass 0: touch the slots (a short loop of independent loads: as many cache misses in
+    // flight as the core allows). Pass 1: coefficient updates only. Pass 2: threshold
+    // bookkeeping on now-cached slots.
+    touch(targets, count: count)
     for i in 0..<count { addInput(Int(targets[i]), Double(weights[i]), d) }
     for i in 0..<count { afterInput(Int(targets[i]), Double(weights[i]), d) }
   }
@@ -314,6 +326,18 @@ final class LIFPopulation {
     for i in 0..<count { addInput(first + i, Double(weights[i]), d) }
     for i in 0..<count { afterInput(first + i, Double(weights[i]), d) }
   }
+
+  /// Loads the slots of `targets` (so that their cache misses overlap) and keeps a
+  /// checksum in ``touchSink`` so that the loads are not optimized away.
+  @inline(__always)
+  func touch(_ targets: UnsafePointer<Int32>, count: Int) {
+    var touched: UInt32 = 0
+    for i in 0..<count { touched &+= slots[Int(targets[i])].frame }
+    touchSink = touched
+  }
+
+  /// Written by the touch loops (see ``touch(_:count:)``); never read.
+  var touchSink: UInt32 = 0
 
   @inline(__always)
   func addInput(_ j: Int, _ w: Double, _ d: Delivery) {
