@@ -336,6 +336,15 @@ final class LIFPopulation {
     touchSink = touched
   }
 
+  /// Excitatory current (mV) that new inputs may add before a scheduled check has to move:
+  /// checks are scheduled from a bound computed as if this much more excitation were already
+  /// present. A speed trade-off only (spike times do not depend on it): 0 places checks as
+  /// late as possible, but then almost every excitatory input moves the check earlier (a
+  /// bound computation, a queue entry and a stale entry later); a typical weight or two
+  /// lets most inputs pass with the quick test alone. Set by the simulator from the
+  /// incoming weights.
+  var allowance: Double = 0
+
   /// Written by the touch loops (see ``touch(_:count:)``); never read.
   var touchSink: UInt32 = 0
 
@@ -388,9 +397,11 @@ final class LIFPopulation {
     if time + parameters.tauMem * 2 * f < scheduled {
       // Possibly earlier than the pending entry: more terms of the series, then a bound
       // that also counts the decaying inhibitory currents.
-      let bound = time + tightenedBound(v: v, currents: gNow, u0: u, f0: f, before: scheduled - time)
+      var bound = time + tightenedBound(v: v, currents: gNow, u0: u, f0: f, before: scheduled - time)
       if bound < scheduled {
         earlierChecks += 1
+        // Moving anyway: leave room for the next inputs (see `allowance`).
+        if allowance > 0 { bound = time + lowerBound(v: v, currents: gNow, allowance: allowance) }
         if !setCheck(j, time: bound, now: time) { solveCrossing(j, time: time) }
       }
     }
@@ -406,16 +417,19 @@ final class LIFPopulation {
   /// currents. The logarithm and exponential are replaced by rigorous cheap lower bounds
   /// (``atanhSeries(_:)``, ``expLowerBound(_:)``): a bound only has to be valid, and this
   /// one runs for every excitatory input that might move a neuron's schedule.
+  ///
+  /// With an `allowance` > 0 (mV), the bound also holds if that much more positive current
+  /// arrives later (U grows by it): inputs summing to less do not have to move the check.
   @inline(__always)
-  func lowerBound(v: Double, currents g: SIMD4<Double>) -> Double {
+  func lowerBound(v: Double, currents g: SIMD4<Double>, allowance: Double = 0) -> Double {
     // (Lanes of delta channels and unused lanes always hold g = 0.)
-    let u0 = propagators.vInfinity + Self.positivePart(g).sum()
+    let u0 = propagators.vInfinity + Self.positivePart(g).sum() + allowance
     let vTh = parameters.vThreshold
     if u0 <= vTh { return .infinity }
     return tightenedBound(v: v, currents: g, u0: u0, f0: (vTh - v) / (2 * u0 - v - vTh), before: .infinity)
   }
 
-  /// ``lowerBound(v:currents:)`` given U₀ and f₀ = (V_th − V)/(2U₀ − V − V_th); returns as
+  /// ``lowerBound(v:currents:allowance:)`` given U₀ and f₀ = (V_th − V)/(2U₀ − V − V_th); returns as
   /// soon as the bound is known to be at least `before`.
   @inline(__always)
   func tightenedBound(v: Double, currents g: SIMD4<Double>, u0: Double, f0: Double, before limit: Double) -> Double {
@@ -523,11 +537,13 @@ final class LIFPopulation {
       fire(j, time: time)
       return true
     }
-    let bound = lowerBound(v: v, currents: gNow)
+    var bound = lowerBound(v: v, currents: gNow, allowance: allowance)
     if bound == .infinity {
       clearSchedule(j)
       return false
     }
+    // (Solve exactly only when the bound without the allowance is short too.)
+    if bound <= refineSpan && allowance > 0 { bound = lowerBound(v: v, currents: gNow) }
     if bound > refineSpan && setCheck(j, time: time + bound, now: time) { return false }
     solveCrossing(j, time: time)
     return false
