@@ -391,10 +391,12 @@ final class LIFPopulation {
     let u = propagators.vInfinity + Self.positivePart(gNow).sum()
     if u <= vTh { return }  // cannot reach threshold before further input
     // V ≤ W(τ) = U + (V − U)·e^{−τ/τ_m}, which reaches V_th at τ_m·ln y with
-    // y = (U − V)/(U − V_th) ≥ 1; ln y = 2·atanh f ≥ 2f with f = (y − 1)/(y + 1): one division.
-    let f = (vTh - v) / (2 * u - v - vTh)
+    // y = (U − V)/(U − V_th) ≥ 1; ln y = 2·atanh f ≥ 2f with f = (y − 1)/(y + 1) = a/b, b > 0:
+    // the test τ_m·2f < S (S: time to the pending entry) is 2τ_m·a < S·b, without a division.
+    let b = 2 * u - v - vTh
     let scheduled = slot.pointee.scheduled
-    if time + parameters.tauMem * 2 * f < scheduled {
+    if 2 * parameters.tauMem * (vTh - v) < (scheduled - time) * b {
+      let f = (vTh - v) / b
       // Possibly earlier than the pending entry: more terms of the series, then a bound
       // that also counts the decaying inhibitory currents.
       var bound = time + tightenedBound(v: v, currents: gNow, u0: u, f0: f, before: scheduled - time)
