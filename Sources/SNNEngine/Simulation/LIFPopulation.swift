@@ -212,14 +212,25 @@ final class LIFPopulation {
     for k in 0..<entries.count { touched &+= slots[Int(entries[k].item)].tag }
     touchSink = touched
     var fired: [Int32] = []
+    // Checks run in pairs: the two neurons' state and bound computations are independent
+    // dependency chains in straight-line code, so the core overlaps them.
+    var waiting = -1
     for k in 0..<entries.count {
       let e = entries[k]
       let j = Int(e.item)
       guard slots[j].generation == e.generation else { continue }  // rescheduled since
       checkEvents += 1
       clearSchedule(j)
-      if scheduleFromState(j, time: time) { fired.append(e.item) }
+      if waiting < 0 {
+        waiting = j
+        continue
+      }
+      let (first, second) = scheduleFromState(waiting, j, time: time)
+      if first { fired.append(Int32(waiting)) }
+      if second { fired.append(e.item) }
+      waiting = -1
     }
+    if waiting >= 0 && scheduleFromState(waiting, time: time) { fired.append(Int32(waiting)) }
     entries.removeAll()
     swap(&entries, &checkRing[b & checkMask])  // give the memory back to the ring
     entries.deallocate()
@@ -524,6 +535,34 @@ final class LIFPopulation {
   /// (returning true) if V is already at threshold.
   @discardableResult
   func scheduleFromState(_ j: Int, time: Double) -> Bool {
+    let (v, gNow) = state(j, at: time)
+    if v >= parameters.vThreshold {
+      fire(j, time: time)
+      return true
+    }
+    schedule(j, time: time, v: v, currents: gNow, bound: lowerBound(v: v, currents: gNow, allowance: allowance))
+    return false
+  }
+
+  /// ``scheduleFromState(_:time:)`` for two different neurons, computed side by side.
+  @inline(__always)
+  func scheduleFromState(_ j1: Int, _ j2: Int, time: Double) -> (Bool, Bool) {
+    let (v1, g1) = state(j1, at: time)
+    let (v2, g2) = state(j2, at: time)
+    let vTh = parameters.vThreshold
+    if v1 >= vTh || v2 >= vTh {
+      return (scheduleFromState(j1, time: time), scheduleFromState(j2, time: time))
+    }
+    let bound1 = lowerBound(v: v1, currents: g1, allowance: allowance)
+    let bound2 = lowerBound(v: v2, currents: g2, allowance: allowance)
+    schedule(j1, time: time, v: v1, currents: g1, bound: bound1)
+    schedule(j2, time: time, v: v2, currents: g2, bound: bound2)
+    return (false, false)
+  }
+
+  /// Neuron `j`'s potential and channel currents at `time`.
+  @inline(__always)
+  func state(_ j: Int, at time: Double) -> (v: Double, currents: SIMD4<Double>) {
     // A neuron whose trajectory has not changed for hundreds of time constants could
     // overflow e^{(t−T₀)/τ}: only then is it moved to the current frame here.
     if time - Double(slots[j].frame) * frameSpan > 15 * frameSpan { move(j, to: frame(at: time)) }
@@ -532,23 +571,22 @@ final class LIFPopulation {
     let a = slots[j].a / gm
     let gNow = slots[j].g / gc
     let b = propagators.channelGains * gNow * propagators.exponentialMask
-    let vInf = propagators.vInfinity
-    let vTh = parameters.vThreshold
-    let v = vInf + a + b.sum()
-    if v >= vTh {
-      fire(j, time: time)
-      return true
-    }
-    var bound = lowerBound(v: v, currents: gNow, allowance: allowance)
+    return (propagators.vInfinity + a + b.sum(), gNow)
+  }
+
+  /// Schedules neuron `j` (below threshold at `time`, potential `v`) from `bound`, its
+  /// lower bound with the allowance: a check, or the exact crossing when the bound is short.
+  @inline(__always)
+  func schedule(_ j: Int, time: Double, v: Double, currents gNow: SIMD4<Double>, bound allowed: Double) {
+    var bound = allowed
     if bound == .infinity {
       clearSchedule(j)
-      return false
+      return
     }
     // (Solve exactly only when the bound without the allowance is short too.)
     if bound <= refineSpan && allowance > 0 { bound = lowerBound(v: v, currents: gNow) }
-    if bound > refineSpan && setCheck(j, time: time + bound, now: time) { return false }
+    if bound > refineSpan && setCheck(j, time: time + bound, now: time) { return }
     solveCrossing(j, time: time)
-    return false
   }
 
   /// Solves for neuron `j`'s exact next crossing and schedules it (a check when it lies
