@@ -88,8 +88,8 @@ import Testing
     var checks: [Int] = []
     for (fraction, allowance) in [(0.05, 1.5), (0.25, 1.5), (1.0, 1.5), (0.25, 0.0), (0.25, 4.0)] {
       let sim = Simulator(
-        network: network, seed: nil, recordSpikes: true, probeNeurons: [], probeInterval: 1, refineFraction: fraction,
-        allowanceFactor: allowance)
+        network: network, seed: nil, recordSpikes: true, probeNeurons: [], probeInterval: 1,
+        refineFraction: fraction, allowanceFactor: allowance)
       sim.run(until: 500)
       trains.append(sim.spikes)
       solves.append(sim.exactSolves)
@@ -97,7 +97,7 @@ import Testing
     }
     #expect(trains.allSatisfy { $0 == trains[0] })
     #expect(trains[0].count > 1000)
-    #expect(Set(solves.prefix(3)).count == 3, "the settings really scheduled differently: \(solves)")
+    #expect(Set(solves.prefix(3)).count == 3, "the settings scheduled differently: \(solves)")
     #expect(Set(checks).count == 5, "the settings really scheduled differently: \(checks)")
   }
 

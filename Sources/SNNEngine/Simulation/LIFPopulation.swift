@@ -402,15 +402,17 @@ final class LIFPopulation {
     let u = propagators.vInfinity + Self.positivePart(gNow).sum()
     if u <= vTh { return }  // cannot reach threshold before further input
     // V ≤ W(τ) = U + (V − U)·e^{−τ/τ_m}, which reaches V_th at τ_m·ln y with
-    // y = (U − V)/(U − V_th) ≥ 1; ln y = 2·atanh f ≥ 2f with f = (y − 1)/(y + 1) = a/b, b > 0:
-    // the test τ_m·2f < S (S: time to the pending entry) is 2τ_m·a < S·b, without a division.
+    // y = (U − V)/(U − V_th) ≥ 1; ln y = 2·atanh f ≥ 2f with f = (y − 1)/(y + 1) = a/b,
+    // b > 0: the test τ_m·2f < S (S: time to the pending entry) is 2τ_m·a < S·b, without a
+    // division.
     let b = 2 * u - v - vTh
     let scheduled = slot.pointee.scheduled
     if 2 * parameters.tauMem * (vTh - v) < (scheduled - time) * b {
       let f = (vTh - v) / b
       // Possibly earlier than the pending entry: more terms of the series, then a bound
       // that also counts the decaying inhibitory currents.
-      var bound = time + tightenedBound(v: v, currents: gNow, u0: u, f0: f, before: scheduled - time)
+      var bound =
+        time + tightenedBound(v: v, currents: gNow, u0: u, f0: f, before: scheduled - time)
       if bound < scheduled {
         earlierChecks += 1
         // Moving anyway: leave room for the next inputs (see `allowance`).
@@ -442,8 +444,8 @@ final class LIFPopulation {
     return tightenedBound(v: v, currents: g, u0: u0, f0: (vTh - v) / (2 * u0 - v - vTh), before: .infinity)
   }
 
-  /// ``lowerBound(v:currents:allowance:)`` given U₀ and f₀ = (V_th − V)/(2U₀ − V − V_th); returns as
-  /// soon as the bound is known to be at least `before`.
+  /// ``lowerBound(v:currents:allowance:)`` given U₀ and f₀ = (V_th − V)/(2U₀ − V − V_th);
+  /// returns as soon as the bound is known to be at least `before`.
   @inline(__always)
   func tightenedBound(v: Double, currents g: SIMD4<Double>, u0: Double, f0: Double, before limit: Double) -> Double {
     let tauMem = parameters.tauMem
@@ -540,7 +542,8 @@ final class LIFPopulation {
       fire(j, time: time)
       return true
     }
-    schedule(j, time: time, v: v, currents: gNow, bound: lowerBound(v: v, currents: gNow, allowance: allowance))
+    let bound = lowerBound(v: v, currents: gNow, allowance: allowance)
+    schedule(j, time: time, v: v, currents: gNow, bound: bound)
     return false
   }
 
@@ -577,7 +580,9 @@ final class LIFPopulation {
   /// Schedules neuron `j` (below threshold at `time`, potential `v`) from `bound`, its
   /// lower bound with the allowance: a check, or the exact crossing when the bound is short.
   @inline(__always)
-  func schedule(_ j: Int, time: Double, v: Double, currents gNow: SIMD4<Double>, bound allowed: Double) {
+  func schedule(
+    _ j: Int, time: Double, v: Double, currents gNow: SIMD4<Double>, bound allowed: Double
+  ) {
     var bound = allowed
     if bound == .infinity {
       clearSchedule(j)

@@ -53,8 +53,8 @@ public final class Simulator {
     probeInterval: Double = 0.1
   ) {
     self.init(
-      network: network, seed: seed, recordSpikes: recordSpikes, probeNeurons: probeNeurons, probeInterval: probeInterval,
-      refineFraction: 0.25, allowanceFactor: 1.5)
+      network: network, seed: seed, recordSpikes: recordSpikes, probeNeurons: probeNeurons,
+      probeInterval: probeInterval, refineFraction: 0.25, allowanceFactor: 1.5)
   }
 
   /// `refineFraction` tunes when a check solves for the exact crossing and
@@ -103,8 +103,12 @@ public final class Simulator {
       switch population.model {
       case .lif(let p, _):
         kinds.append(.lif(lif.count))
-        let population = LIFPopulation(parameters: p, initialPotentials: network.initialPotentials[q], refineFraction: refineFraction)
-        if positiveCount[q] > 0 { population.allowance = allowanceFactor * positiveSum[q] / Double(positiveCount[q]) }
+        let population = LIFPopulation(
+          parameters: p, initialPotentials: network.initialPotentials[q],
+          refineFraction: refineFraction)
+        if positiveCount[q] > 0 {
+          population.allowance = allowanceFactor * positiveSum[q] / Double(positiveCount[q])
+        }
         lif.append(population)
       case .integrateAndFire(let p, _):
         kinds.append(.integrateAndFire(integrateAndFire.count))
