@@ -80,19 +80,25 @@ import Testing
 
   @Test func spikeTimesDoNotDependOnHowChecksAreScheduled() throws {
     // Exact crossings are solved from each trajectory's last input, so solving earlier or
-    // later (more or fewer checks) must give the same spike times, bit for bit.
+    // later (more or fewer checks, with more or less room left for later excitation) must
+    // give the same spike times, bit for bit.
     let network = try CUBA.spec(neurons: 2000).build(seed: 5)
     var trains: [SpikeRecord] = []
     var solves: [Int] = []
-    for fraction in [0.05, 0.25, 1.0] {
-      let sim = Simulator(network: network, seed: nil, recordSpikes: true, probeNeurons: [], probeInterval: 1, refineFraction: fraction)
+    var checks: [Int] = []
+    for (fraction, allowance) in [(0.05, 1.5), (0.25, 1.5), (1.0, 1.5), (0.25, 0.0), (0.25, 4.0)] {
+      let sim = Simulator(
+        network: network, seed: nil, recordSpikes: true, probeNeurons: [], probeInterval: 1,
+        refineFraction: fraction, allowanceFactor: allowance)
       sim.run(until: 500)
       trains.append(sim.spikes)
       solves.append(sim.exactSolves)
+      checks.append(sim.thresholdChecks + sim.earlierChecks)
     }
-    #expect(trains[0] == trains[1] && trains[1] == trains[2])
+    #expect(trains.allSatisfy { $0 == trains[0] })
     #expect(trains[0].count > 1000)
-    #expect(Set(solves).count == 3, "the settings really scheduled differently: \(solves)")
+    #expect(Set(solves.prefix(3)).count == 3, "the settings scheduled differently: \(solves)")
+    #expect(Set(checks).count == 5, "the settings really scheduled differently: \(checks)")
   }
 
   /// Recorded from this implementation (swift-snn, portable exp/log, seed 1, 1 s).

@@ -72,7 +72,11 @@ final class LIFPopulation {
     self.parameters = parameters
     propagators = LIF.Propagators(parameters)
     count = initialPotentials.count
-    slots = .allocate(capacity: max(count, 1))
+    // One slot per cache line: Swift aligns `Slot` to 16 bytes only, which would split
+    // most slots over two lines (two misses per input instead of one).
+    slots = UnsafeMutableRawPointer.allocate(
+      byteCount: max(count, 1) * MemoryLayout<Slot>.stride, alignment: 64
+    ).bindMemory(to: Slot.self, capacity: max(count, 1))
     let vInfinity = propagators.vInfinity
     for (j, v) in initialPotentials.enumerated() {
       (slots + j).initialize(
@@ -92,7 +96,7 @@ final class LIFPopulation {
   }
 
   deinit {
-    slots.deallocate()
+    UnsafeMutableRawPointer(slots).deallocate()
     for i in 0...checkMask { checkRing[i].deallocate() }
     checkRing.deinitialize(count: checkMask + 1)
     checkRing.deallocate()
@@ -202,15 +206,31 @@ final class LIFPopulation {
     var entries = RawBuffer<CheckEntry>()
     swap(&entries, &checkRing[b & checkMask])
     checkCount -= entries.count
+    // Touch every slot first: the loads are independent, so their cache misses overlap
+    // (the loop below runs a long computation per entry and would take them one by one).
+    var touched: UInt32 = 0
+    for k in 0..<entries.count { touched &+= slots[Int(entries[k].item)].tag }
+    touchSink = touched
     var fired: [Int32] = []
+    // Checks run in pairs: the two neurons' state and bound computations are independent
+    // dependency chains in straight-line code, so the core overlaps them.
+    var waiting = -1
     for k in 0..<entries.count {
       let e = entries[k]
       let j = Int(e.item)
       guard slots[j].generation == e.generation else { continue }  // rescheduled since
       checkEvents += 1
       clearSchedule(j)
-      if scheduleFromState(j, time: time) { fired.append(e.item) }
+      if waiting < 0 {
+        waiting = j
+        continue
+      }
+      let (first, second) = scheduleFromState(waiting, j, time: time)
+      if first { fired.append(Int32(waiting)) }
+      if second { fired.append(e.item) }
+      waiting = -1
     }
+    if waiting >= 0 && scheduleFromState(waiting, time: time) { fired.append(Int32(waiting)) }
     entries.removeAll()
     swap(&entries, &checkRing[b & checkMask])  // give the memory back to the ring
     entries.deallocate()
@@ -295,11 +315,14 @@ final class LIFPopulation {
   ) {
     if inhibitoryOnly {
       // Inhibition never moves a crossing earlier: one pass.
+      touch(targets, count: count)
       for i in 0..<count { addInhibition(Int(targets[i]), Double(weights[i]), d) }
       return
     }
-    // Pass 1: coefficient updates only (independent loads: the memory system overlaps the
-    // misses). Pass 2: threshold bookkeeping on now-cached slots.
+    // Pass 0: touch the slots (a short loop of independent loads: as many cache misses in
+    // flight as the core allows). Pass 1: coefficient updates only. Pass 2: threshold
+    // bookkeeping on now-cached slots.
+    touch(targets, count: count)
     for i in 0..<count { addInput(Int(targets[i]), Double(weights[i]), d) }
     for i in 0..<count { afterInput(Int(targets[i]), Double(weights[i]), d) }
   }
@@ -314,6 +337,27 @@ final class LIFPopulation {
     for i in 0..<count { addInput(first + i, Double(weights[i]), d) }
     for i in 0..<count { afterInput(first + i, Double(weights[i]), d) }
   }
+
+  /// Loads the slots of `targets` (so that their cache misses overlap) and keeps a
+  /// checksum in ``touchSink`` so that the loads are not optimized away.
+  @inline(__always)
+  func touch(_ targets: UnsafePointer<Int32>, count: Int) {
+    var touched: UInt32 = 0
+    for i in 0..<count { touched &+= slots[Int(targets[i])].frame }
+    touchSink = touched
+  }
+
+  /// Excitatory current (mV) that new inputs may add before a scheduled check has to move:
+  /// checks are scheduled from a bound computed as if this much more excitation were already
+  /// present. A speed trade-off only (spike times do not depend on it): 0 places checks as
+  /// late as possible, but then almost every excitatory input moves the check earlier (a
+  /// bound computation, a queue entry and a stale entry later); a typical weight or two
+  /// lets most inputs pass with the quick test alone. Set by the simulator from the
+  /// incoming weights.
+  var allowance: Double = 0
+
+  /// Written by the touch loops (see ``touch(_:count:)``); never read.
+  var touchSink: UInt32 = 0
 
   @inline(__always)
   func addInput(_ j: Int, _ w: Double, _ d: Delivery) {
@@ -358,15 +402,21 @@ final class LIFPopulation {
     let u = propagators.vInfinity + Self.positivePart(gNow).sum()
     if u <= vTh { return }  // cannot reach threshold before further input
     // V ≤ W(τ) = U + (V − U)·e^{−τ/τ_m}, which reaches V_th at τ_m·ln y with
-    // y = (U − V)/(U − V_th) ≥ 1; ln y = 2·atanh f ≥ 2f with f = (y − 1)/(y + 1): one division.
-    let f = (vTh - v) / (2 * u - v - vTh)
+    // y = (U − V)/(U − V_th) ≥ 1; ln y = 2·atanh f ≥ 2f with f = (y − 1)/(y + 1) = a/b,
+    // b > 0: the test τ_m·2f < S (S: time to the pending entry) is 2τ_m·a < S·b, without a
+    // division.
+    let b = 2 * u - v - vTh
     let scheduled = slot.pointee.scheduled
-    if time + parameters.tauMem * 2 * f < scheduled {
+    if 2 * parameters.tauMem * (vTh - v) < (scheduled - time) * b {
+      let f = (vTh - v) / b
       // Possibly earlier than the pending entry: more terms of the series, then a bound
       // that also counts the decaying inhibitory currents.
-      let bound = time + tightenedBound(v: v, currents: gNow, u0: u, f0: f, before: scheduled - time)
+      var bound =
+        time + tightenedBound(v: v, currents: gNow, u0: u, f0: f, before: scheduled - time)
       if bound < scheduled {
         earlierChecks += 1
+        // Moving anyway: leave room for the next inputs (see `allowance`).
+        if allowance > 0 { bound = time + lowerBound(v: v, currents: gNow, allowance: allowance) }
         if !setCheck(j, time: bound, now: time) { solveCrossing(j, time: time) }
       }
     }
@@ -382,17 +432,20 @@ final class LIFPopulation {
   /// currents. The logarithm and exponential are replaced by rigorous cheap lower bounds
   /// (``atanhSeries(_:)``, ``expLowerBound(_:)``): a bound only has to be valid, and this
   /// one runs for every excitatory input that might move a neuron's schedule.
+  ///
+  /// With an `allowance` > 0 (mV), the bound also holds if that much more positive current
+  /// arrives later (U grows by it): inputs summing to less do not have to move the check.
   @inline(__always)
-  func lowerBound(v: Double, currents g: SIMD4<Double>) -> Double {
+  func lowerBound(v: Double, currents g: SIMD4<Double>, allowance: Double = 0) -> Double {
     // (Lanes of delta channels and unused lanes always hold g = 0.)
-    let u0 = propagators.vInfinity + Self.positivePart(g).sum()
+    let u0 = propagators.vInfinity + Self.positivePart(g).sum() + allowance
     let vTh = parameters.vThreshold
     if u0 <= vTh { return .infinity }
     return tightenedBound(v: v, currents: g, u0: u0, f0: (vTh - v) / (2 * u0 - v - vTh), before: .infinity)
   }
 
-  /// ``lowerBound(v:currents:)`` given U₀ and f₀ = (V_th − V)/(2U₀ − V − V_th); returns as
-  /// soon as the bound is known to be at least `before`.
+  /// ``lowerBound(v:currents:allowance:)`` given U₀ and f₀ = (V_th − V)/(2U₀ − V − V_th);
+  /// returns as soon as the bound is known to be at least `before`.
   @inline(__always)
   func tightenedBound(v: Double, currents g: SIMD4<Double>, u0: Double, f0: Double, before limit: Double) -> Double {
     let tauMem = parameters.tauMem
@@ -484,6 +537,35 @@ final class LIFPopulation {
   /// (returning true) if V is already at threshold.
   @discardableResult
   func scheduleFromState(_ j: Int, time: Double) -> Bool {
+    let (v, gNow) = state(j, at: time)
+    if v >= parameters.vThreshold {
+      fire(j, time: time)
+      return true
+    }
+    let bound = lowerBound(v: v, currents: gNow, allowance: allowance)
+    schedule(j, time: time, v: v, currents: gNow, bound: bound)
+    return false
+  }
+
+  /// ``scheduleFromState(_:time:)`` for two different neurons, computed side by side.
+  @inline(__always)
+  func scheduleFromState(_ j1: Int, _ j2: Int, time: Double) -> (Bool, Bool) {
+    let (v1, g1) = state(j1, at: time)
+    let (v2, g2) = state(j2, at: time)
+    let vTh = parameters.vThreshold
+    if v1 >= vTh || v2 >= vTh {
+      return (scheduleFromState(j1, time: time), scheduleFromState(j2, time: time))
+    }
+    let bound1 = lowerBound(v: v1, currents: g1, allowance: allowance)
+    let bound2 = lowerBound(v: v2, currents: g2, allowance: allowance)
+    schedule(j1, time: time, v: v1, currents: g1, bound: bound1)
+    schedule(j2, time: time, v: v2, currents: g2, bound: bound2)
+    return (false, false)
+  }
+
+  /// Neuron `j`'s potential and channel currents at `time`.
+  @inline(__always)
+  func state(_ j: Int, at time: Double) -> (v: Double, currents: SIMD4<Double>) {
     // A neuron whose trajectory has not changed for hundreds of time constants could
     // overflow e^{(t−T₀)/τ}: only then is it moved to the current frame here.
     if time - Double(slots[j].frame) * frameSpan > 15 * frameSpan { move(j, to: frame(at: time)) }
@@ -492,21 +574,24 @@ final class LIFPopulation {
     let a = slots[j].a / gm
     let gNow = slots[j].g / gc
     let b = propagators.channelGains * gNow * propagators.exponentialMask
-    let vInf = propagators.vInfinity
-    let vTh = parameters.vThreshold
-    let v = vInf + a + b.sum()
-    if v >= vTh {
-      fire(j, time: time)
-      return true
-    }
-    let bound = lowerBound(v: v, currents: gNow)
+    return (propagators.vInfinity + a + b.sum(), gNow)
+  }
+
+  /// Schedules neuron `j` (below threshold at `time`, potential `v`) from `bound`, its
+  /// lower bound with the allowance: a check, or the exact crossing when the bound is short.
+  @inline(__always)
+  func schedule(
+    _ j: Int, time: Double, v: Double, currents gNow: SIMD4<Double>, bound allowed: Double
+  ) {
+    var bound = allowed
     if bound == .infinity {
       clearSchedule(j)
-      return false
+      return
     }
-    if bound > refineSpan && setCheck(j, time: time + bound, now: time) { return false }
+    // (Solve exactly only when the bound without the allowance is short too.)
+    if bound <= refineSpan && allowance > 0 { bound = lowerBound(v: v, currents: gNow) }
+    if bound > refineSpan && setCheck(j, time: time + bound, now: time) { return }
     solveCrossing(j, time: time)
-    return false
   }
 
   /// Solves for neuron `j`'s exact next crossing and schedules it (a check when it lies

@@ -52,14 +52,17 @@ public final class Simulator {
     network: Network, seed: UInt64? = nil, recordSpikes: Bool = false, probeNeurons: [Int] = [],
     probeInterval: Double = 0.1
   ) {
-    self.init(network: network, seed: seed, recordSpikes: recordSpikes, probeNeurons: probeNeurons, probeInterval: probeInterval, refineFraction: 0.25)
+    self.init(
+      network: network, seed: seed, recordSpikes: recordSpikes, probeNeurons: probeNeurons,
+      probeInterval: probeInterval, refineFraction: 0.25, allowanceFactor: 1.5)
   }
 
-  /// `refineFraction` tunes when a check solves for the exact crossing (tests use it to
-  /// show that spike times do not depend on it).
+  /// `refineFraction` tunes when a check solves for the exact crossing and
+  /// `allowanceFactor` how much later excitation a check leaves room for, in mean positive
+  /// weights (tests use them to show that spike times do not depend on either).
   init(
     network: Network, seed: UInt64?, recordSpikes: Bool, probeNeurons: [Int], probeInterval: Double,
-    refineFraction: Double
+    refineFraction: Double, allowanceFactor: Double = 1.5
   ) {
     self.network = network
     outgoing = network.outgoing
@@ -71,6 +74,25 @@ public final class Simulator {
       }
     }
     counter = SynOpCounter(layerNames: network.projections.map(\.name))
+    // Allowance of each LIF population's checks: 1.5 mean positive weights arriving on its
+    // exponential channels (see `LIFPopulation.allowance`).
+    var positiveSum = [Double](repeating: 0, count: network.spec.populations.count)
+    var positiveCount = [Int](repeating: 0, count: network.spec.populations.count)
+    for projection in network.projections {
+      guard case .lif(let p, _) = network.spec.populations[projection.target].model,
+        case .exponential = p.channels[projection.channel]
+      else { continue }
+      let weights: [Float]
+      switch projection.connectivity {
+      case .sparse(let g): weights = g.weights
+      case .dense(let d): weights = d.weights
+      case .convolution(let c): weights = c.kernel
+      }
+      for w in weights where w > 0 {
+        positiveSum[projection.target] += Double(w)
+        positiveCount[projection.target] += 1
+      }
+    }
     spikeCounts = Array(repeating: 0, count: network.spec.populations.count)
     recorded = Array(repeating: recordSpikes, count: network.spec.populations.count)
     probe = StateProbeRecord(neurons: probeNeurons)
@@ -81,7 +103,13 @@ public final class Simulator {
       switch population.model {
       case .lif(let p, _):
         kinds.append(.lif(lif.count))
-        lif.append(LIFPopulation(parameters: p, initialPotentials: network.initialPotentials[q], refineFraction: refineFraction))
+        let population = LIFPopulation(
+          parameters: p, initialPotentials: network.initialPotentials[q],
+          refineFraction: refineFraction)
+        if positiveCount[q] > 0 {
+          population.allowance = allowanceFactor * positiveSum[q] / Double(positiveCount[q])
+        }
+        lif.append(population)
       case .integrateAndFire(let p, _):
         kinds.append(.integrateAndFire(integrateAndFire.count))
         integrateAndFire.append(IFPopulationState(parameters: p, initialPotentials: network.initialPotentials[q]))
