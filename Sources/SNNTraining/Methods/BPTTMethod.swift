@@ -19,35 +19,17 @@ public enum BPTTMethod {
     MethodOption(
       name: "tau", valueName: "X", help: "Membrane time constant τ in steps (leak 1 − 1/τ).",
       kind: .number(1...1_000), defaultValue: 2.0),
-    MethodOption(
-      name: "v-threshold", valueName: "X", help: "Firing threshold V_th.",
-      kind: .number(1e-3...100), defaultValue: 1.0),
-    MethodOption(
-      name: "reset", valueName: "hard|soft",
-      help: "Reset after a spike: hard sets V to 0, soft subtracts V_th.",
-      kind: .choice(["hard", "soft"]), defaultValue: "hard"),
-    MethodOption(
-      name: "detach-reset", valueName: "",
-      help: "Stop the gradient through the spike in the reset (SpikingJelly detach_reset).",
-      kind: .flag, defaultValue: false),
+    .vThreshold(default: 1.0),
+    .reset(default: "hard"),
+    .detachReset,
     MethodOption(
       name: "surrogate", valueName: "sigmoid|atan|rectangle|triangle",
       help: "Surrogate derivative of the spike function (sigmoid and atan use --alpha, "
         + "rectangle and triangle --width).",
       kind: .choice(["sigmoid", "atan", "rectangle", "triangle"]), defaultValue: "sigmoid"),
-    MethodOption(
-      name: "alpha", valueName: "X", help: "Sharpness a of the sigmoid or atan surrogate.",
-      kind: .number(1e-3...1_000), defaultValue: 4.0),
-    MethodOption(
-      name: "width", valueName: "X",
-      help: "Window width of the rectangle or triangle surrogate (lsg: the fixed width of "
-        + "--surrogate rectangle).",
-      kind: .number(1e-3...100), defaultValue: 1.0),
-    MethodOption(
-      name: "norm", valueName: "none|bn|tdbn",
-      help: "Normalization before each hidden layer's neurons: BN over T·B, or tdBN (BN "
-        + "scaled by V_th).",
-      kind: .choice(["none", "bn", "tdbn"]), defaultValue: "bn"),
+    .surrogateAlpha(help: "Sharpness a of the sigmoid or atan surrogate."),
+    .surrogateWidth,
+    .norm(default: "bn"),
   ]
 
   public static let descriptor = TrainingMethodDescriptor(

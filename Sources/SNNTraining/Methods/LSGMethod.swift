@@ -19,32 +19,16 @@ public enum LSGMethod {
     MethodOption(
       name: "beta", valueName: "X", help: "Initial leak β₀ of every layer (b = ln(β₀/(1 − β₀))).",
       kind: .number(0.001...0.999), defaultValue: 0.2),
-    MethodOption(
-      name: "v-threshold", valueName: "X", help: "Firing threshold V_th.",
-      kind: .number(1e-3...100), defaultValue: 0.5),
-    MethodOption(
-      name: "reset", valueName: "hard|soft",
-      help: "Reset after a spike: hard sets V to 0, soft subtracts V_th.",
-      kind: .choice(["hard", "soft"]), defaultValue: "hard"),
-    MethodOption(
-      name: "detach-reset", valueName: "",
-      help: "Stop the gradient through the spike in the reset (SpikingJelly detach_reset).",
-      kind: .flag, defaultValue: false),
+    .vThreshold(default: 0.5),
+    .reset(default: "hard"),
+    .detachReset,
     MethodOption(
       name: "surrogate", valueName: "learnable-width|rectangle",
       help: "lsg: learnable-width is α = 2·V_th·√(1 + β²); rectangle keeps --width fixed "
         + "(the \"learn β, fixed α\" ablation).",
       kind: .choice(["learnable-width", "rectangle"]), defaultValue: "learnable-width"),
-    MethodOption(
-      name: "width", valueName: "X",
-      help: "Window width of the rectangle or triangle surrogate (lsg: the fixed width of "
-        + "--surrogate rectangle).",
-      kind: .number(1e-3...100), defaultValue: 1.0),
-    MethodOption(
-      name: "norm", valueName: "none|bn|tdbn",
-      help: "Normalization before each hidden layer's neurons: BN over T·B, or tdBN (BN "
-        + "scaled by V_th).",
-      kind: .choice(["none", "bn", "tdbn"]), defaultValue: "tdbn"),
+    .surrogateWidth,
+    .norm(default: "tdbn"),
   ]
 
   public static let descriptor = TrainingMethodDescriptor(

@@ -37,15 +37,9 @@ public enum OnlineMethods {
         help: "Trace the input too (factor λ) for the first layer's weight gradient (the "
           + "reference codes use x[t]).",
         kind: .flag, defaultValue: false),
-      MethodOption(
-        name: "leak", valueName: "X", help: "Leak λ of H = λ·V + I.",
-        kind: .number(0...1), defaultValue: 0.5),
-      MethodOption(
-        name: "v-threshold", valueName: "X", help: "Firing threshold V_th.",
-        kind: .number(1e-3...100), defaultValue: 1.0),
-      MethodOption(
-        name: "alpha", valueName: "X", help: "Sharpness a of the sigmoid surrogate.",
-        kind: .number(1e-3...1_000), defaultValue: 4.0),
+      .leak(default: 0.5),
+      .vThreshold(default: 1.0),
+      .surrogateAlpha(),
     ]
   }
 

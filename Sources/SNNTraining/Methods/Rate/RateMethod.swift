@@ -26,24 +26,15 @@ public enum RateMethod {
       help: "rate_S: BN statistics of the rate pass: intended (mean of per-step means, "
         + "harmonic mean of per-step σ² + ε) or last-step (the reference code's behaviour).",
       kind: .choice(["intended", "last-step"]), defaultValue: "intended"),
-    MethodOption(
-      name: "leak", valueName: "X", help: "Leak λ of H = λ·V + I.",
-      kind: .number(0...1), defaultValue: 0.2),
-    MethodOption(
-      name: "v-threshold", valueName: "X", help: "Firing threshold V_th.",
-      kind: .number(1e-3...100), defaultValue: 1.0),
-    MethodOption(
-      name: "reset", valueName: "hard|soft",
-      help: "Reset after a spike: hard sets V to 0, soft subtracts V_th.",
-      kind: .choice(["hard", "soft"]), defaultValue: "soft"),
+    .leak(default: 0.2),
+    .vThreshold(default: 1.0),
+    .reset(default: "soft"),
     MethodOption(
       name: "reset-gradient", valueName: "detached|attached",
       help: "Whether the spike in the reset is detached from the gradient; picks the factor ρ "
         + "of κ (soft: λ, or λ(1 − V_th·sg); hard: λ(1 − S), or λ(1 − S − H·sg)).",
       kind: .choice(["detached", "attached"]), defaultValue: "detached"),
-    MethodOption(
-      name: "alpha", valueName: "X", help: "Sharpness a of the sigmoid surrogate.",
-      kind: .number(1e-3...1_000), defaultValue: 4.0),
+    .surrogateAlpha(),
     MethodOption(
       name: "norm", valueName: "none|bn",
       help: "Normalization before each hidden layer's neurons (rate: BN with spike-pass "
