@@ -13,6 +13,10 @@ struct BenchSPIDECommand: Command {
       throughput (forward phase and readout only), and per sample: forward and backward \
       synaptic events, spikes, firing rates, and the dense MACs of the same network over T + T_b \
       steps. On a shared machine the CPU time per sample is the steadier figure.
+
+      A fresh network fires less than a trained one. --checkpoint starts from the parameters \
+      of a SPIDE checkpoint of an MNIST-shaped model instead; its model, T and method options \
+      (T_b, dropout) then replace --model, --T, --T-backward, --dropout and --dropout-fc.
       """,
     options: [
       OptionHelp("--model", value: "SPEC", help: "Model.", default: "15C5p2-AP2-40C5p2-AP2-300-10"),
@@ -25,10 +29,14 @@ struct BenchSPIDECommand: Command {
       OptionHelp("--threads", value: "K", help: "Worker threads.", default: "2"),
       OptionHelp("--dropout-fc", value: "P", help: "Dropout of hidden linear layers.", default: "0.5"),
       OptionHelp("--dropout", value: "P", help: "Dropout of conv layers.", default: "0"),
+      OptionHelp("--checkpoint", value: "FILE", help: "Time the trained network of this SPIDE checkpoint."),
       OptionHelp("--data", value: "DIR", help: "Data folder.", default: "$SNN_DATA, else ~/.snn/data"),
       .flag("--json", help: "Print the figures as one JSON object."),
     ],
-    examples: ["snn bench spide", "snn bench spide --threads 1 --repeat 7 --json"])
+    examples: [
+      "snn bench spide", "snn bench spide --threads 1 --repeat 7 --json",
+      "snn bench spide --checkpoint mnist-lenet.ckpt",
+    ])
 
   var model: String
   var timeSteps: Int
@@ -40,6 +48,7 @@ struct BenchSPIDECommand: Command {
   var threads: Int
   var dropoutFC: Double
   var dropout: Double
+  var checkpointPath: String?
   var data: String?
   var json: Bool
 
@@ -54,6 +63,7 @@ struct BenchSPIDECommand: Command {
     threads = try p.int("--threads", default: 2, in: 1...1024)
     dropoutFC = try p.double("--dropout-fc", default: 0.5, in: 0...0.95)
     dropout = try p.double("--dropout", default: 0, in: 0...0.95)
+    checkpointPath = try p.string("--checkpoint", expected: "a SPIDE checkpoint file")
     data = try p.string("--data", expected: "a folder")
     json = try p.flag("--json")
   }
@@ -80,24 +90,52 @@ struct BenchSPIDECommand: Command {
       source = "synthetic random images (MNIST not found under \(root.path))"
     }
     let descriptor = try TrainingMethodRegistry.shared.lookup("spide")
-    var spec = try ModelSpec.parse(model, input: feature, field: "--model")
-    spec.readout = .linear
-    let options = try descriptor.resolveOptions([
-      ("T-backward", JSONValue(backwardSteps)), ("dropout-fc", JSONValue(dropoutFC)),
-      ("dropout", JSONValue(dropout)),
-    ])
-    let configuration = RunConfiguration(
-      method: "spide", model: spec, dataset: dataset.name, timeSteps: timeSteps, epochs: 1,
-      batchSize: batchSize, seed: 1,
-      optimizer: OptimizerSettings(
-        kind: .sgd, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4, schedule: .constant),
-      methodOptions: options)
+    var configuration: RunConfiguration
+    var saved: TrainingCheckpoint?
+    if let checkpointPath {
+      let checkpoint = try TrainingCheckpoint.read(checkpointPath)
+      configuration = checkpoint.configuration
+      guard configuration.method == "spide" else {
+        throw ConfigurationError.invalid(
+          field: "method of \(checkpointPath)", value: configuration.method, expected: "spide")
+      }
+      guard configuration.model.input == feature else {
+        throw ConfigurationError.invalid(
+          field: "model of \(checkpointPath)", value: configuration.model.notation,
+          expected: "a model of 1×28×28 images (MNIST or Fashion-MNIST)")
+      }
+      configuration.batchSize = batchSize
+      saved = checkpoint
+    } else {
+      var spec = try ModelSpec.parse(model, input: feature, field: "--model")
+      spec.readout = .linear
+      let options = try descriptor.resolveOptions([
+        ("T-backward", JSONValue(backwardSteps)), ("dropout-fc", JSONValue(dropoutFC)),
+        ("dropout", JSONValue(dropout)),
+      ])
+      configuration = RunConfiguration(
+        method: "spide", model: spec, dataset: dataset.name, timeSteps: timeSteps, epochs: 1,
+        batchSize: batchSize, seed: 1,
+        optimizer: OptimizerSettings(
+          kind: .sgd, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4, schedule: .constant),
+        methodOptions: options)
+    }
     try configuration.validate()
+    let spec = configuration.model
+    let timeSteps = configuration.timeSteps
+    let backwardSteps = configuration.methodOptions.int("T-backward")
     let analysis = try spec.analyze()
     let method = try descriptor.makeMethod(
       MethodSetup(
         configuration: configuration, analysis: analysis, sampleShape: dataset.sampleShape,
         classCount: 10))
+    if let saved, let checkpointPath {
+      do {
+        try method.restoreState(saved.methodState)
+      } catch {
+        throw error.at(path: checkpointPath)
+      }
+    }
     let available = dataset.sampleCount / batchSize
     func batch(_ k: Int) throws -> Batch {
       let start = (k % max(available, 1)) * batchSize
@@ -145,7 +183,8 @@ struct BenchSPIDECommand: Command {
     let neuronsBackward = sums["backward_neuron_steps", default: 0]
     let dense = Double(analysis.macsPerStep) * Double(timeSteps + backwardSteps)
     let result: JSONValue = [
-      "model": JSONValue(spec.notation), "data": JSONValue(source), "T": JSONValue(timeSteps),
+      "model": JSONValue(spec.notation), "checkpoint": checkpointPath.map { JSONValue($0) } ?? nil,
+      "data": JSONValue(source), "T": JSONValue(timeSteps),
       "T_backward": JSONValue(backwardSteps), "batch": JSONValue(batchSize),
       "threads": JSONValue(threads), "repeats": JSONValue(repeats),
       "train_samples_per_second": JSONValue(median(trainRates)),
@@ -166,6 +205,7 @@ struct BenchSPIDECommand: Command {
       context.printJSON(result)
       return
     }
+    if let checkpointPath { context.print("trained network: \(checkpointPath)") }
     context.print("SPIDE \(spec.notation), T \(timeSteps), T_b \(backwardSteps), batch \(batchSize), \(threads) threads, \(source)")
     context.print(
       "training: " + Format.fixed(median(trainRates), digits: 1) + " samples/s (median of \(repeats): "

@@ -52,8 +52,8 @@ public enum ExitCode {
 
   /// The one-line message for an error.
   public static func message(for error: any Error) -> String {
-    if let e = error as? CustomStringConvertible { return e.description }
-    return "\(error)"
+    // `description` when the error has one (every typed error here does), else the default.
+    String(describing: error)
   }
 }
 

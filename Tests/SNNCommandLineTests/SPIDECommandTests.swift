@@ -63,7 +63,34 @@ import Testing
     #expect(e.code == 0, "\(e.err)")
     let evaluation = try JSONValue.parse(e.out)
     #expect(evaluation["test_accuracy"]?.doubleValue == summary["test_accuracy"]?.doubleValue)
+    // The bench times the checkpoint's network: its model and T_b, whatever --model says.
+    let b = run([
+      "bench", "spide", "--checkpoint", path, "--model", "784-10", "--T-backward", "7",
+      "--batch", "16", "--batches", "1", "--warmup", "0", "--repeat", "1", "--json",
+    ])
+    #expect(b.code == 0, "\(b.err)")
+    let bench = try JSONValue.parse(b.out)
+    #expect(bench["model"]?.stringValue == summary["model"]?.stringValue)
+    #expect(bench["checkpoint"]?.stringValue == path)
+    #expect(bench["T"]?.intValue == 30 && bench["T_backward"]?.intValue == 100)
+    #expect((bench["forward_synaptic_events_per_sample"]?.doubleValue ?? 0) > 0)
     unlink(path)
+  }
+
+  @Test func benchRejectsACheckpointOfAnotherMethod() throws {
+    let dir = temporaryDirectory("spide-bench")
+    defer { rmdir(dir) }
+    let path = dir + "/b.ckpt"
+    defer { unlink(path) }
+    let t = run([
+      "train", "--method", "bptt", "--dataset", "mnist", "--model", "784-10", "--T", "2",
+      "--epochs", "1", "--train-samples", "64", "--test-samples", "32", "--batch", "32",
+      "--checkpoint", path, "--quiet",
+    ])
+    #expect(t.code == 0, "\(t.err)")
+    let b = run(["bench", "spide", "--checkpoint", path, "--repeat", "1"])
+    #expect(b.code == 64)
+    #expect(b.err.contains("method of \(path)") && b.err.contains("expected spide"), "\(b.err)")
   }
 }
 
