@@ -53,29 +53,28 @@ public struct SPIDEProjection: Sendable {
           + "\(target.channels)×\(target.height)×\(target.width)",
         expected: expected)
     }
+    /// The convolution from `input` to `output` (zero kernel), when the shapes fit it.
+    func convolution(
+      _ input: SPIDELayer, _ output: SPIDELayer, _ k: Int, _ stride: Int, _ padding: Int,
+      _ name: String
+    ) throws(ConfigurationError) -> ConvConnectivity {
+      guard k > 0, stride > 0, padding >= 0, input.height + 2 * padding >= k,
+        input.width + 2 * padding >= k,
+        (input.height + 2 * padding - k) / stride + 1 == output.height,
+        (input.width + 2 * padding - k) / stride + 1 == output.width
+      else { throw mismatch("the target shape of a \(k)×\(k) \(name)") }
+      return ConvConnectivity(
+        inChannels: input.paddedChannels, height: input.height, width: input.width,
+        outChannels: output.paddedChannels, kernelHeight: k, kernelWidth: k, stride: stride,
+        padding: padding, kernel: [Float](repeating: 0, count: k * k * sp * tp))
+    }
     switch wiring {
     case .dense:
       denseWeights = [Float](repeating: 0, count: source.neuronCount * target.neuronCount)
     case .conv(let k, let stride, let padding):
-      guard k > 0, stride > 0, padding >= 0, source.height + 2 * padding >= k,
-        source.width + 2 * padding >= k,
-        (source.height + 2 * padding - k) / stride + 1 == target.height,
-        (source.width + 2 * padding - k) / stride + 1 == target.width
-      else { throw mismatch("the target shape of a \(k)×\(k) convolution") }
-      geometry = ConvConnectivity(
-        inChannels: sp, height: source.height, width: source.width, outChannels: tp,
-        kernelHeight: k, kernelWidth: k, stride: stride, padding: padding,
-        kernel: [Float](repeating: 0, count: k * k * sp * tp))
+      geometry = try convolution(source, target, k, stride, padding, "convolution")
     case .convTranspose(let k, let stride, let padding):
-      guard k > 0, stride > 0, padding >= 0, target.height + 2 * padding >= k,
-        target.width + 2 * padding >= k,
-        (target.height + 2 * padding - k) / stride + 1 == source.height,
-        (target.width + 2 * padding - k) / stride + 1 == source.width
-      else { throw mismatch("the target shape of a \(k)×\(k) transposed convolution") }
-      geometry = ConvConnectivity(
-        inChannels: tp, height: target.height, width: target.width, outChannels: sp,
-        kernelHeight: k, kernelWidth: k, stride: stride, padding: padding,
-        kernel: [Float](repeating: 0, count: k * k * sp * tp))
+      geometry = try convolution(target, source, k, stride, padding, "transposed convolution")
     case .averagePool(let k):
       guard k > 0, source.channels == target.channels, source.height / k == target.height,
         source.width / k == target.width, target.height > 0, target.width > 0

@@ -44,6 +44,15 @@ extension DenseModel {
       charge: .learnableLeak(initialBeta: 0.2), vThreshold: 0.5, reset: .hard,
       surrogate: .learnableWidth)
 
+    /// λ of a leaky charge H = λ·V + I; the methods that need it (rate, ndot, ottt) accept
+    /// no other charge.
+    func leakyLambda() throws(ConfigurationError) -> Float {
+      guard case .leaky(let lambda) = charge else {
+        throw .invalid(field: "neuron charge", value: "\(charge)", expected: "H = λ·V + I (.leaky)")
+      }
+      return lambda
+    }
+
     /// A fresh `LIF` layer with these settings.
     func makeLayer(name: String, primitiveMode: Bool) -> LIF {
       let lif = LIF(

@@ -22,15 +22,7 @@ public final class SurrogateGradientMethod: DenseTrainingMethod {
     name: String, setup: MethodSetup, neuron: DenseModel.NeuronConfiguration,
     normalization: DenseModel.Normalization
   ) throws(ConfigurationError) {
-    let steps = setup.configuration.timeSteps
-    let frames = setup.sampleShape.frames
-    guard frames == 1 || frames == steps else {
-      throw .invalid(
-        field: "--T", value: "\(steps)",
-        expected:
-          "\(frames), the number of frames per sample of the dataset (or a dataset of static images)"
-      )
-    }
+    let steps = try setup.timeStepsMatchingFrames()
     let configuration = DenseModel.Configuration(
       timeSteps: steps, neuron: neuron, normalization: normalization)
     self.name = name

@@ -21,6 +21,21 @@ public struct MethodSetup: Sendable {
 
   public var model: ModelSpec { configuration.model }
   public var options: MethodOptionValues { configuration.methodOptions }
+
+  /// T, after checking that the samples have 1 frame (a static image, injected at every
+  /// step) or T frames (event frames); the dense methods accept nothing else.
+  public func timeStepsMatchingFrames() throws(ConfigurationError) -> Int {
+    let steps = configuration.timeSteps
+    let frames = sampleShape.frames
+    guard frames == 1 || frames == steps else {
+      throw .invalid(
+        field: "--T", value: "\(steps)",
+        expected:
+          "\(frames), the number of frames per sample of the dataset (or a dataset of static images)"
+      )
+    }
+    return steps
+  }
 }
 
 /// Defaults a method prefers when the command line does not say otherwise.

@@ -108,19 +108,8 @@ public final class OnlineTrainingMethod: DenseTrainingMethod {
   public init(
     name: String, setup: MethodSetup, settings: Settings, neuron: DenseModel.NeuronConfiguration
   ) throws(ConfigurationError) {
-    let steps = setup.configuration.timeSteps
-    let frames = setup.sampleShape.frames
-    guard frames == 1 || frames == steps else {
-      throw .invalid(
-        field: "--T", value: "\(steps)",
-        expected:
-          "\(frames), the number of frames per sample of the dataset (or a dataset of static images)"
-      )
-    }
-    guard case .leaky(let lambda) = neuron.charge else {
-      throw .invalid(
-        field: "neuron charge", value: "\(neuron.charge)", expected: "H = λ·V + I (.leaky)")
-    }
+    let steps = try setup.timeStepsMatchingFrames()
+    let lambda = try neuron.leakyLambda()
     var neuron = neuron
     neuron.detachMembrane = true
     neuron.detachReset = true

@@ -94,19 +94,8 @@ public final class RateBackpropagationMethod: DenseTrainingMethod {
     name: String = "rate", setup: MethodSetup, settings: Settings,
     neuron: DenseModel.NeuronConfiguration, normalization: DenseModel.Normalization
   ) throws(ConfigurationError) {
-    let steps = setup.configuration.timeSteps
-    let frames = setup.sampleShape.frames
-    guard frames == 1 || frames == steps else {
-      throw .invalid(
-        field: "--T", value: "\(steps)",
-        expected:
-          "\(frames), the number of frames per sample of the dataset (or a dataset of static images)"
-      )
-    }
-    guard case .leaky(let lambda) = neuron.charge else {
-      throw .invalid(
-        field: "neuron charge", value: "\(neuron.charge)", expected: "H = λ·V + I (.leaky)")
-    }
+    let steps = try setup.timeStepsMatchingFrames()
+    let lambda = try neuron.leakyLambda()
     let configuration = DenseModel.Configuration(
       timeSteps: steps, neuron: neuron, normalization: normalization)
     self.name = name
