@@ -14,6 +14,14 @@ import SNNBase
 /// - nothing else: blocks without input or due crossing are not touched, and steps without
 ///   any event are skipped.
 ///
+/// **Busy layers.** When most of a layer's blocks are active (they fired or received
+/// input) at a step, predicting each block's next crossing costs more than it saves: the
+/// block is evaluated at the next step anyway. Such a layer then evaluates every block at
+/// the next step and skips the predictions and the queue; it predicts again, for every
+/// block, at the first step after its activity falls below ``busyFraction``. Evaluating a
+/// block that has nothing to do is exact (it integrates its idle steps), so spike counts do
+/// not depend on this choice; only the work does.
+///
 /// Within a step layers are evaluated in order, so spikes of layer l reach layer l + 1 in the
 /// same step; spikes of layer L reach layer 0 at the next step through the feedback. Integer
 /// arithmetic makes the result independent of the order of events.
@@ -30,6 +38,8 @@ public final class SPIDEForwardPhase {
   var timeBase = 0
   /// Spikes of layer L at the current step, for the feedback.
   var feedbackSpikes: [Int32] = []
+  /// The channels that fired in the block being evaluated (scratch, largest block size).
+  let firedChannels: UnsafeMutablePointer<Int32>
   let leakMultiplier: Int64
   /// λ^{T−t} for t = 0…T.
   let spikeWeights: [Double]
@@ -39,6 +49,15 @@ public final class SPIDEForwardPhase {
   public private(set) var inputEvents = 0
   /// Steps at which anything happened in the last run.
   public private(set) var activeSteps = 0
+  /// The share of a layer's blocks that must be active at a step for the layer to evaluate
+  /// all its blocks at the next step without predictions (> 1: never; 0: always).
+  public var busyFraction = 0.75
+  /// Per layer: every block must be evaluated at the current step (no predictions were
+  /// made at the previous one).
+  var committed: [Bool]
+  /// Per layer: whether at least `busyFraction` of its blocks were active at the previous
+  /// evaluated step.
+  var busy: [Bool]
 
   /// A phase for networks with `layers` (in order) and `timeSteps` steps; `leak` λ = 1 for
   /// IF neurons.
@@ -55,9 +74,13 @@ public final class SPIDEForwardPhase {
     leakMultiplier = SPIDEFixedPoint.leakMultiplier(leak)
     spikeWeights = (0...timeSteps).map { GridLIF.power(leak, timeSteps - $0) }
     synapticEvents = Array(repeating: 0, count: layers.count)
+    firedChannels = .allocate(capacity: layers.map(\.paddedChannels).max()!)
+    committed = Array(repeating: false, count: layers.count)
+    busy = Array(repeating: false, count: layers.count)
   }
 
   deinit {
+    firedChannels.deallocate()
     for l in 0..<layers.count { populations[l].deallocate() }
     populations.deinitialize(count: layers.count)
     populations.deallocate()
@@ -102,6 +125,8 @@ public final class SPIDEForwardPhase {
     activeSteps = 0
     feedbackSpikes.removeAll(keepingCapacity: true)
     for l in 0...last {
+      committed[l] = false
+      busy[l] = false
       deliveries[l] = l == last ? network.feedbackForwardDelivery : network.forwardDelivery[l]
     }
 
@@ -162,17 +187,31 @@ public final class SPIDEForwardPhase {
       for l in 0...last {
         let pop = populations + l
         collectDue(pop, layer: l, step: t)
-        if pop.pointee.allTouched {
-          for b in 0..<pop.pointee.blockCount {
-            evaluate(network, pop, layer: l, block: b, step: t, leaky: leaky)
+        let blockCount = pop.pointee.blockCount
+        let threshold = busyFraction * Double(blockCount)
+        var active = 0
+        if committed[l] || pop.pointee.allTouched || Double(pop.pointee.touchedCount) >= threshold {
+          // Every block: skip the predictions when the layer is busy, which commits it to
+          // evaluating every block at the next step too.
+          let skip = busy[l] && t < steps
+          for b in 0..<blockCount {
+            if evaluate(network, pop, layer: l, block: b, step: t, leaky: leaky, predictNext: !skip) {
+              active += 1
+            }
           }
+          committed[l] = skip
         } else {
           var i = 0
           while i < pop.pointee.touchedCount {
-            evaluate(network, pop, layer: l, block: Int(pop.pointee.touched[i]), step: t, leaky: leaky)
+            let b = Int(pop.pointee.touched[i])
+            if evaluate(network, pop, layer: l, block: b, step: t, leaky: leaky, predictNext: true) {
+              active += 1
+            }
             i += 1
           }
+          committed[l] = false
         }
+        busy[l] = Double(active) >= threshold
         pop.pointee.touchedCount = 0
         pop.pointee.allTouched = false
       }
@@ -186,7 +225,7 @@ public final class SPIDEForwardPhase {
 
   /// The next step with any event after `t` (T + 1 when none).
   func nextStep(after t: Int32, feedbackPending: Bool, frames: Bool) -> Int32 {
-    if feedbackPending || frames { return t + 1 }
+    if feedbackPending || frames || committed.contains(true) { return t + 1 }
     var best = Int32(timeSteps + 1)
     for l in 0..<layers.count {
       if let key = schedules[l].minimumKey {
@@ -252,12 +291,15 @@ public final class SPIDEForwardPhase {
     }
   }
 
-  /// Evaluates block b of layer l at step t: integrates, fires, delivers, predicts.
+  /// Evaluates block b of layer l at step t: integrates, fires, delivers, and predicts
+  /// (`predictNext`) or leaves the block without a prediction. Returns whether the block was
+  /// active (received input or fired).
   @inline(__always)
   func evaluate(
     _ network: SPIDECompiledNetwork, _ pop: UnsafeMutablePointer<SPIDEPopulation>, layer l: Int,
-    block b: Int, step t: Int32, leaky: Bool
-  ) {
+    block b: Int, step t: Int32, leaky: Bool, predictNext: Bool
+  ) -> Bool {
+    var active = false
     let size = pop.pointee.blockSize
     let base = b * size
     let idle = t - pop.pointee.last[b]
@@ -275,9 +317,12 @@ public final class SPIDEForwardPhase {
           u = SPIDEFixedPoint.leak(u &+ c, leakMultiplier)
           k += 1
         }
-        u = u &+ c &+ (pop.pointee.acc[n] & pop.pointee.mask[n])
+        let input = pop.pointee.acc[n] & pop.pointee.mask[n]
+        if input != 0 { active = true }
+        u = u &+ c &+ input
         pop.pointee.acc[n] = 0
         if u >= theta {
+          active = true
           u = u &- reset
           pop.pointee.count[n] &+= 1
           pop.pointee.weighted[n] += weight
@@ -301,6 +346,8 @@ public final class SPIDEForwardPhase {
         poolWeight = SIMD8<Int32>(repeating: d.poolWeight)
       }
       var firedLanes = zero
+      var firedCount = 0
+      var received = zero
       var g = 0
       while g < size {
         let i = base + g
@@ -308,11 +355,13 @@ public final class SPIDEForwardPhase {
         let c = Lanes.load(pop.pointee.drive, i)
         let input = Lanes.load(pop.pointee.acc, i) & Lanes.load(pop.pointee.mask, i)
         u = u &+ c &* idleV &+ input
+        received |= input
         let fired = Lanes.atLeast(u, thetaV)
         u = u &- (resetV & fired)
         Lanes.store(u, pop.pointee.v, i)
         Lanes.store(zero, pop.pointee.acc, i)
         if Lanes.anyNonzero(fired) {
+          active = true
           Lanes.store(Lanes.load(pop.pointee.count, i) &- fired, pop.pointee.count, i)
           if pooled {
             firedLanes = firedLanes &- fired
@@ -323,12 +372,16 @@ public final class SPIDEForwardPhase {
             }
           } else {
             for lane in 0..<8 where fired[lane] != 0 {
-              pop.pointee.spikes += 1
-              emit(network, layer: l, neuron: i + lane, step: t)
+              firedChannels[firedCount] = Int32(g + lane)
+              firedCount += 1
             }
           }
         }
         g += 8
+      }
+      if firedCount > 0 {
+        pop.pointee.spikes += firedCount
+        emitBlock(network, layer: l, block: b, firedCount: firedCount, step: t)
       }
       if pooled {
         let spikes = Lanes.sum(firedLanes)
@@ -338,8 +391,14 @@ public final class SPIDEForwardPhase {
           synapticEvents[l + 1] += spikes
         }
       }
+      if Lanes.anyNonzero(received) { active = true }
     }
-    predict(pop, block: b, after: t, layer: l)
+    if predictNext {
+      predict(pop, block: b, after: t, layer: l)
+    } else {
+      pop.pointee.next[b] = 0
+    }
+    return active
   }
 
   /// Delivers a spike of neuron n of layer l at step t: at once to layer l + 1, or (layer
@@ -368,6 +427,44 @@ public final class SPIDEForwardPhase {
       }
     }
     synapticEvents[l + 1] += events
+  }
+
+  /// Delivers the spikes of the `firedCount` channels in `firedChannels` of block b of
+  /// layer l at step t. Convolutions and dense projections add the weight rows of all of
+  /// them in one pass over each reached target block (integer sums: the order of the adds
+  /// does not change the result); other routes deliver spike by spike.
+  @inline(__always)
+  func emitBlock(
+    _ network: SPIDECompiledNetwork, layer l: Int, block b: Int, firedCount k: Int, step t: Int32
+  ) {
+    let base = b * layers[l].paddedChannels
+    guard l < layers.count - 1, let d = deliveries[l] else {
+      for i in 0..<k { emit(network, layer: l, neuron: base + Int(firedChannels[i]), step: t) }
+      return
+    }
+    let target = populations + (l + 1)
+    let acc = target.pointee.acc
+    let rows = UnsafePointer(firedChannels)
+    switch d.route.pattern {
+    case .scatter:
+      let width = d.route.outChannels
+      var events = 0
+      d.route.forEachScatterTarget(ofPixel: b) { first, weightBase, block in
+        Lanes.addRows(
+          acc + first, d.weights + weightBase, stride: width, rows: rows, rowCount: k, width: width)
+        target.pointee.touch(block: block, step: t)
+        events += k * width
+      }
+      synapticEvents[l + 1] += events
+    case .dense:
+      let width = d.route.count
+      Lanes.addRows(
+        acc, d.weights + base * width, stride: width, rows: rows, rowCount: k, width: width)
+      target.pointee.touch(run: -1, step: t)
+      synapticEvents[l + 1] += k * width
+    default:
+      for i in 0..<k { emit(network, layer: l, neuron: base + Int(firedChannels[i]), step: t) }
+    }
   }
 
   /// Delivers the feedback spikes of layer L (collected at t − 1) into layer 0 for step t.

@@ -139,6 +139,38 @@ enum Lanes {
     }
   }
 
+  /// `acc[0..<width] += Σ_r w[rows[r] · stride ..< rows[r] · stride + width]` over the
+  /// `rowCount` listed rows (`width` a multiple of 8): each accumulator vector is loaded and
+  /// stored once for all rows, four vectors at a time.
+  @inline(__always) @usableFromInline
+  static func addRows(
+    _ acc: UnsafeMutablePointer<Int32>, _ w: UnsafePointer<Int32>, stride: Int,
+    rows: UnsafePointer<Int32>, rowCount: Int, width: Int
+  ) {
+    var g = 0
+    while g + 32 <= width {
+      var a0 = load(acc, g), a1 = load(acc, g + 8), a2 = load(acc, g + 16), a3 = load(acc, g + 24)
+      for r in 0..<rowCount {
+        let p = w + (Int(rows[r]) * stride + g)
+        a0 = a0 &+ load(p, 0)
+        a1 = a1 &+ load(p, 8)
+        a2 = a2 &+ load(p, 16)
+        a3 = a3 &+ load(p, 24)
+      }
+      store(a0, acc, g)
+      store(a1, acc, g + 8)
+      store(a2, acc, g + 16)
+      store(a3, acc, g + 24)
+      g += 32
+    }
+    while g < width {
+      var a = load(acc, g)
+      for r in 0..<rowCount { a = a &+ load(w, Int(rows[r]) * stride + g) }
+      store(a, acc, g)
+      g += 8
+    }
+  }
+
   /// `acc[0..<n] -= w[0..<n]`.
   @inline(__always) @usableFromInline
   static func subtract(_ acc: UnsafeMutablePointer<Int32>, _ w: UnsafePointer<Int32>, _ n: Int) {

@@ -122,6 +122,45 @@ struct SPIDERoute: Sendable {
     return (oy * kernel + dy) * width + ox * kernel + dx
   }
 
+  /// For `scatter`: calls `body(first, weightBase, block)` for each target pixel reached
+  /// by source pixel `pixel`; input channel c of that pixel reaches the `outChannels`
+  /// targets from `first` with weights from `weightBase + c · outChannels`.
+  @inline(__always) @usableFromInline
+  func forEachScatterTarget(ofPixel pixel: Int, _ body: (Int, Int, Int) -> Void) {
+    let y = Self.quotient(pixel, width, widthReciprocal)
+    let x = pixel - y * width
+    let shift = strideShift
+    let mask = shift >= 0 ? (1 << shift) - 1 : 0
+    for ky in 0..<kernel {
+      let ny = y + padding - ky
+      if ny < 0 { break }
+      let oy: Int
+      if shift >= 0 {
+        if ny & mask != 0 { continue }
+        oy = ny >> shift
+      } else {
+        if ny % stride != 0 { continue }
+        oy = ny / stride
+      }
+      if oy >= outHeight { continue }
+      for kx in 0..<kernel {
+        let nx = x + padding - kx
+        if nx < 0 { break }
+        let ox: Int
+        if shift >= 0 {
+          if nx & mask != 0 { continue }
+          ox = nx >> shift
+        } else {
+          if nx % stride != 0 { continue }
+          ox = nx / stride
+        }
+        if ox >= outWidth { continue }
+        let block = oy * outWidth + ox
+        body(block * outChannels, (ky * kernel + kx) * inChannels * outChannels, block)
+      }
+    }
+  }
+
   /// Calls `body(first, weightOffset, count, block)` for each run reached by neuron `n`;
   /// `block` is the pixel of the run's neurons in the reached layer, or −1 for a run over the
   /// whole layer (dense).
@@ -133,39 +172,8 @@ struct SPIDERoute: Sendable {
     case .scatter:
       let pixel = Self.quotient(n, inChannels, channelReciprocal)
       let c = n - pixel * inChannels
-      let y = Self.quotient(pixel, width, widthReciprocal)
-      let x = pixel - y * width
-      let shift = strideShift
-      let mask = shift >= 0 ? (1 << shift) - 1 : 0
-      for ky in 0..<kernel {
-        let ny = y + padding - ky
-        if ny < 0 { break }
-        let oy: Int
-        if shift >= 0 {
-          if ny & mask != 0 { continue }
-          oy = ny >> shift
-        } else {
-          if ny % stride != 0 { continue }
-          oy = ny / stride
-        }
-        if oy >= outHeight { continue }
-        for kx in 0..<kernel {
-          let nx = x + padding - kx
-          if nx < 0 { break }
-          let ox: Int
-          if shift >= 0 {
-            if nx & mask != 0 { continue }
-            ox = nx >> shift
-          } else {
-            if nx % stride != 0 { continue }
-            ox = nx / stride
-          }
-          if ox >= outWidth { continue }
-          let block = oy * outWidth + ox
-          body(
-            block * outChannels, ((ky * kernel + kx) * inChannels + c) * outChannels, outChannels,
-            block)
-        }
+      forEachScatterTarget(ofPixel: pixel) { first, weightBase, block in
+        body(first, weightBase + c * outChannels, outChannels, block)
       }
     case .gather:
       let pixel = Self.quotient(n, outChannels, channelReciprocal)

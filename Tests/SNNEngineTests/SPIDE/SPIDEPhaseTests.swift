@@ -50,22 +50,30 @@ import Testing
       let maskArgument: [UnsafeBufferPointer<UInt8>?]? = masks.map { ms in
         zip(ms, maskPointers!).map { m, p in p.map { UnsafeBufferPointer(start: $0, count: m!.count) } }
       }
-      current.withUnsafeBufferPointer { c in
-        if let frameValues {
-          frameValues.withUnsafeBufferPointer { f in
-            forward.run(compiled, current: c, masks: maskArgument, keep: keep, frames: f)
+      // Busy layers (every block evaluated, no predictions) always (0), never (2) and by
+      // the default rule (last, so the backward phase below uses that run): the same counts.
+      var evaluations: [Double: Int] = [:]
+      for fraction in [0, 2, forward.busyFraction] {
+        forward.busyFraction = fraction
+        current.withUnsafeBufferPointer { c in
+          if let frameValues {
+            frameValues.withUnsafeBufferPointer { f in
+              forward.run(compiled, current: c, masks: maskArgument, keep: keep, frames: f)
+            }
+          } else {
+            forward.run(compiled, current: c, masks: maskArgument, keep: keep)
           }
-        } else {
-          forward.run(compiled, current: c, masks: maskArgument, keep: keep)
         }
+        var totalSpikes = 0
+        for l in layers.indices {
+          let counts = Array(forward.counts(l))
+          #expect(counts == expected[l], "forward layer \(l), busy fraction \(fraction)")
+          totalSpikes += counts.reduce(0) { $0 + Int($1) }
+        }
+        #expect(totalSpikes > 0, "the test network should spike")
+        evaluations[fraction] = layers.indices.reduce(0) { $0 + forward.blockEvaluations($1) }
       }
-      var totalSpikes = 0
-      for l in layers.indices {
-        let counts = Array(forward.counts(l))
-        #expect(counts == expected[l], "forward layer \(l)")
-        totalSpikes += counts.reduce(0) { $0 + Int($1) }
-      }
-      #expect(totalSpikes > 0, "the test network should spike")
+      #expect(evaluations[0]! >= evaluations[2]!, "always-busy layers evaluate every block")
 
       // Backward with the forward gates.
       var gates: [[UInt8]] = []
