@@ -174,46 +174,9 @@ public final class SPIDEBackwardPhase {
   func predict(
     _ pop: UnsafeMutablePointer<SPIDEPopulation>, block b: Int, after t: Int32, layer l: Int
   ) {
-    let size = pop.pointee.blockSize
-    let base = b * size
-    let theta = pop.pointee.threshold
-    var k = Float.infinity
-    if leak < 1 {
-      for n in base..<(base + size) {
-        let u = pop.pointee.v[n]
-        let c = pop.pointee.drive[n]
-        k = min(k, SPIDEFixedPoint.leakyStepsToReach(theta, from: u, drive: c, leak: leak))
-        k = min(k, SPIDEFixedPoint.leakyStepsToReach(theta, from: 0 &- u, drive: 0 &- c, leak: leak))
-      }
-    } else {
-      // Up-crossings of V_b by u and down-crossings of −V_b (up-crossings of V_b by −u).
-      let thetaV = SIMD8<Int32>(repeating: theta)
-      let zero = SIMD8<Int32>(repeating: 0)
-      var largest = Lanes.lowest
-      var ratio = Lanes.infiniteRatio
-      var g = 0
-      let hasDrive = pop.pointee.hasDrive
-      while g < size {
-        let u = Lanes.load(pop.pointee.v, base + g)
-        let c = Lanes.load(pop.pointee.drive, base + g)
-        if hasDrive {
-          Lanes.accumulatePrediction(thetaV, u: u, c: c, largest: &largest, smallestRatio: &ratio)
-          Lanes.accumulatePrediction(
-            thetaV, u: zero &- u, c: zero &- c, largest: &largest, smallestRatio: &ratio)
-        } else {
-          Lanes.accumulateLargest(u, c, largest: &largest)
-          Lanes.accumulateLargest(zero &- u, zero &- c, largest: &largest)
-        }
-        g += 8
-      }
-      k = Lanes.predictedSteps(theta, largest: largest, smallestRatio: ratio)
-    }
-    if k <= Float(timeSteps) - Float(t) {
-      let step = t + Int32(k)
-      pop.pointee.next[b] = step
+    let k = pop.pointee.predictedSteps(block: b, leak: leak, twoSided: true)
+    if let step = pop.pointee.recordPrediction(block: b, steps: k, after: t, phaseSteps: timeSteps) {
       schedules[l].push(time: timeBase + Int(step), phase: .threshold, Int32(b))
-    } else {
-      pop.pointee.next[b] = 0
     }
   }
 

@@ -249,45 +249,9 @@ public final class SPIDEForwardPhase {
   /// schedules it.
   @inline(__always)
   func predict(_ pop: UnsafeMutablePointer<SPIDEPopulation>, block b: Int, after t: Int32, layer l: Int) {
-    let size = pop.pointee.blockSize
-    let base = b * size
-    let theta = pop.pointee.threshold
-    var k = Float.infinity
-    if leak < 1 {
-      for n in base..<(base + size) {
-        k = min(
-          k,
-          SPIDEFixedPoint.leakyStepsToReach(
-            theta, from: pop.pointee.v[n], drive: pop.pointee.drive[n], leak: leak))
-      }
-    } else {
-      let thetaV = SIMD8<Int32>(repeating: theta)
-      var largest = Lanes.lowest
-      var ratio = Lanes.infiniteRatio
-      var g = 0
-      if pop.pointee.hasDrive {
-        while g < size {
-          Lanes.accumulatePrediction(
-            thetaV, u: Lanes.load(pop.pointee.v, base + g),
-            c: Lanes.load(pop.pointee.drive, base + g), largest: &largest, smallestRatio: &ratio)
-          g += 8
-        }
-      } else {
-        while g < size {
-          Lanes.accumulateLargest(
-            Lanes.load(pop.pointee.v, base + g), Lanes.load(pop.pointee.drive, base + g),
-            largest: &largest)
-          g += 8
-        }
-      }
-      k = Lanes.predictedSteps(theta, largest: largest, smallestRatio: ratio)
-    }
-    if k <= Float(timeSteps) - Float(t) {
-      let step = t + Int32(k)
-      pop.pointee.next[b] = step
+    let k = pop.pointee.predictedSteps(block: b, leak: leak, twoSided: false)
+    if let step = pop.pointee.recordPrediction(block: b, steps: k, after: t, phaseSteps: timeSteps) {
       schedules[l].push(time: timeBase + Int(step), phase: .threshold, Int32(b))
-    } else {
-      pop.pointee.next[b] = 0
     }
   }
 

@@ -88,6 +88,63 @@ struct SPIDEPopulation {
     blockEvaluations = 0
   }
 
+  /// The number of steps after which block b's constant drive alone brings a neuron to the
+  /// threshold (+∞: never), as a lower bound (an early wake-up is harmless). `twoSided`
+  /// (ternary backward neurons) also counts down-crossings of −threshold. `leak` < 1 uses
+  /// the leaky closed form neuron by neuron; IF neurons are predicted 8 lanes at a time.
+  @inline(__always)
+  func predictedSteps(block b: Int, leak: Double, twoSided: Bool) -> Float {
+    let base = b * blockSize
+    let theta = threshold
+    if leak < 1 {
+      var k = Float.infinity
+      for n in base..<(base + blockSize) {
+        let (u, c) = (v[n], drive[n])
+        k = min(k, SPIDEFixedPoint.leakyStepsToReach(theta, from: u, drive: c, leak: leak))
+        if twoSided {
+          k = min(k, SPIDEFixedPoint.leakyStepsToReach(theta, from: 0 &- u, drive: 0 &- c, leak: leak))
+        }
+      }
+      return k
+    }
+    // Up-crossings of θ by u (and, two-sided, of θ by −u: down-crossings of −θ).
+    let thetaV = SIMD8<Int32>(repeating: theta)
+    let zero = SIMD8<Int32>(repeating: 0)
+    var largest = Lanes.lowest
+    var ratio = Lanes.infiniteRatio
+    var g = 0
+    while g < blockSize {
+      let u = Lanes.load(v, base + g)
+      let c = Lanes.load(drive, base + g)
+      if hasDrive {
+        Lanes.accumulatePrediction(thetaV, u: u, c: c, largest: &largest, smallestRatio: &ratio)
+        if twoSided {
+          Lanes.accumulatePrediction(
+            thetaV, u: zero &- u, c: zero &- c, largest: &largest, smallestRatio: &ratio)
+        }
+      } else {
+        Lanes.accumulateLargest(u, c, largest: &largest)
+        if twoSided { Lanes.accumulateLargest(zero &- u, zero &- c, largest: &largest) }
+      }
+      g += 8
+    }
+    return Lanes.predictedSteps(theta, largest: largest, smallestRatio: ratio)
+  }
+
+  /// Records block b's predicted crossing `k` steps after step `t` of a `steps`-step
+  /// phase: returns the step to schedule it at, or nil (and no pending crossing) when it
+  /// falls beyond the phase.
+  @inline(__always)
+  func recordPrediction(block b: Int, steps k: Float, after t: Int32, phaseSteps steps: Int) -> Int32? {
+    if k <= Float(steps) - Float(t) {
+      let step = t + Int32(k)
+      next[b] = step
+      return step
+    }
+    next[b] = 0
+    return nil
+  }
+
   /// Marks block `b` for evaluation at step `t`.
   @inline(__always)
   mutating func touch(block b: Int, step t: Int32) {

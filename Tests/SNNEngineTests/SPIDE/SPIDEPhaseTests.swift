@@ -38,7 +38,6 @@ import Testing
         : nil
       let expected = SPIDEDenseReference.forward(
         compiled, current: current, masks: masks, keep: keep, frames: frameValues)
-      let maskBuffers = masks?.map { m in m.map { UnsafeBufferPointer(start: $0, count: $0.count) } }
       let maskPointers = masks?.map { m -> UnsafeMutablePointer<UInt8>? in
         guard let m else { return nil }
         let p = UnsafeMutablePointer<UInt8>.allocate(capacity: m.count)
@@ -46,7 +45,6 @@ import Testing
         return p
       }
       defer { maskPointers?.forEach { $0?.deallocate() } }
-      _ = maskBuffers
       let maskArgument: [UnsafeBufferPointer<UInt8>?]? = masks.map { ms in
         zip(ms, maskPointers!).map { m, p in p.map { UnsafeBufferPointer(start: $0, count: m!.count) } }
       }
