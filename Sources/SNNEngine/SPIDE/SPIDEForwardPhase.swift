@@ -402,14 +402,16 @@ public final class SPIDEForwardPhase {
     _ network: SPIDECompiledNetwork, layer l: Int, block b: Int, firedCount k: Int, step t: Int32
   ) {
     let base = b * layers[l].paddedChannels
-    guard l < layers.count - 1, let d = deliveries[l] else {
+    let pattern = l < layers.count - 1 ? deliveries[l]?.route.pattern : nil
+    guard let d = deliveries[l], pattern == .scatter || pattern == .dense else {
+      // Feedback (layer L), pooling and gathers: spike by spike.
       for i in 0..<k { emit(network, layer: l, neuron: base + Int(firedChannels[i]), step: t) }
       return
     }
     let target = populations + (l + 1)
     let acc = target.pointee.acc
     let rows = UnsafePointer(firedChannels)
-    switch d.route.pattern {
+    switch pattern {
     case .scatter:
       let width = d.route.outChannels
       var events = 0
@@ -427,7 +429,7 @@ public final class SPIDEForwardPhase {
       target.pointee.touch(run: -1, step: t)
       synapticEvents[l + 1] += k * width
     default:
-      for i in 0..<k { emit(network, layer: l, neuron: base + Int(firedChannels[i]), step: t) }
+      preconditionFailure("unreachable: only scatter and dense routes get here")
     }
   }
 
