@@ -9,6 +9,7 @@ import Testing
 
   @Test func atomicWriteThenReadRoundTrips() throws {
     let path = Self.temporaryPath("roundtrip")
+    defer { unlink(path) }
     let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
     try FileIO.writeAtomically(bytes, to: path)
     #expect(try FileIO.read(path) == bytes)

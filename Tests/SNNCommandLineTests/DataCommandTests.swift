@@ -10,7 +10,12 @@ import Testing
   import Darwin
 #endif
 
-@Suite struct DataCommandTests {
+/// Each test gets its own instance, and with it a scratch folder that `deinit` deletes.
+@Suite final class DataCommandTests {
+  let scratch = "/tmp/snn-data-cli-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+
+  deinit { removeTree(scratch) }
+
   func run(_ args: [String], environment: [String: String] = [:]) -> (
     code: Int32, out: String, err: String
   ) {
@@ -23,8 +28,10 @@ import Testing
     return (code, out.text, err.text)
   }
 
-  static func temporary(_ name: String) -> String {
-    "/tmp/snn-data-cli-\(getpid())-\(name)-\(UInt64.random(in: 0...UInt64.max))"
+  /// A fresh path inside this test's scratch folder (the folder is made on first use).
+  func temporary(_ name: String) -> String {
+    mkdir(scratch, 0o755)
+    return scratch + "/\(name)-\(UInt64.random(in: 0...UInt64.max))"
   }
 
   static func mkdirs(_ path: String) {
@@ -54,14 +61,14 @@ import Testing
   }
 
   /// A folder `name` with a 3-image MNIST-format test split (2x3 images).
-  static func imageFolder(_ name: String) throws -> String {
+  func imageFolder(_ name: String) throws -> String {
     let dir = temporary("images") + "/" + name
-    mkdirs(dir)
+    DataCommandTests.mkdirs(dir)
     let images: [UInt8] =
       [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 3] + (0..<18).map { UInt8($0 * 14) }
-    try FileIO.writeAtomically(gzip(images), to: dir + "/t10k-images-idx3-ubyte.gz")
+    try FileIO.writeAtomically(DataCommandTests.gzip(images), to: dir + "/t10k-images-idx3-ubyte.gz")
     try FileIO.writeAtomically(
-      gzip([0, 0, 8, 1, 0, 0, 0, 3, 4, 4, 7]), to: dir + "/t10k-labels-idx1-ubyte.gz")
+      DataCommandTests.gzip([0, 0, 8, 1, 0, 0, 0, 3, 4, 4, 7]), to: dir + "/t10k-labels-idx1-ubyte.gz")
     return dir
   }
 
@@ -70,14 +77,14 @@ import Testing
   }
 
   /// `Train/<label>/<id>.bin` with three samples.
-  static func eventFolder() throws -> String {
+  func eventFolder() throws -> String {
     let dir = temporary("events") + "/Train"
-    for label in ["2", "5"] { mkdirs(dir + "/" + label) }
+    for label in ["2", "5"] { DataCommandTests.mkdirs(dir + "/" + label) }
     try FileIO.writeAtomically(
-      event(1, 2, true, 10) + event(3, 4, false, 2010), to: dir + "/2/1.bin")
-    try FileIO.writeAtomically(event(5, 6, true, 100), to: dir + "/2/7.bin")
+      DataCommandTests.event(1, 2, true, 10) + DataCommandTests.event(3, 4, false, 2010), to: dir + "/2/1.bin")
+    try FileIO.writeAtomically(DataCommandTests.event(5, 6, true, 100), to: dir + "/2/7.bin")
     try FileIO.writeAtomically(
-      event(7, 8, false, 0) + event(9, 9, true, 4000) + event(0, 0, true, 5000),
+      DataCommandTests.event(7, 8, false, 0) + DataCommandTests.event(9, 9, true, 4000) + DataCommandTests.event(0, 0, true, 5000),
       to: dir + "/5/3.bin")
     return dir
   }
@@ -85,8 +92,8 @@ import Testing
   // MARK: inspect
 
   @Test func inspectsAnIDXFileAndDrawsASample() throws {
-    let dir = try Self.imageFolder("mnist")
-    let svg = Self.temporary("digit.svg")
+    let dir = try imageFolder("mnist")
+    let svg = temporary("digit.svg")
     let r = run([
       "data", "inspect", dir + "/t10k-images-idx3-ubyte.gz", "--sample", "1", "--svg", svg,
     ])
@@ -101,7 +108,7 @@ import Testing
   }
 
   @Test func inspectsAFolderAsJSON() throws {
-    let dir = try Self.imageFolder("fashion-mnist")
+    let dir = try imageFolder("fashion-mnist")
     let r = run(["data", "inspect", dir, "--json"])
     #expect(r.code == 0, "\(r.err)")
     let json = try JSONValue.parse(r.out)
@@ -115,8 +122,8 @@ import Testing
   }
 
   @Test func inspectsEventsFolderSampleAndFile() throws {
-    let dir = try Self.eventFolder()
-    let svg = Self.temporary("events.svg")
+    let dir = try eventFolder()
+    let svg = temporary("events.svg")
     let r = run(["data", "inspect", dir, "--sample", "2", "--svg", svg])
     #expect(r.code == 0, "\(r.err)")
     #expect(r.out.contains("samples: 3 (34x34 sensor)"))
@@ -143,7 +150,7 @@ import Testing
     #expect(
       missing.err.hasPrefix("snn data inspect: error: /nonexistent/snn/file.idx: cannot open"))
 
-    let bad = Self.temporary("bad.idx")
+    let bad = temporary("bad.idx")
     try FileIO.writeAtomically([0, 0, 8, 1, 0, 0, 0, 5, 1, 2], to: bad)
     let malformed = run(["data", "inspect", bad])
     #expect(malformed.code == ExitCode.dataError)
@@ -152,26 +159,26 @@ import Testing
         == "snn data inspect: error: \(bad): byte 10: truncated: IDX ubyte array of shape [5] needs 5 payload bytes, the file has 2\n"
     )
 
-    let corruptGzip = Self.temporary("bad.gz")
-    var gz = Self.gzip([0, 0, 8, 1, 0, 0, 0, 1, 3])
+    let corruptGzip = temporary("bad.gz")
+    var gz = DataCommandTests.gzip([0, 0, 8, 1, 0, 0, 0, 1, 3])
     gz[gz.count - 6] ^= 1
     try FileIO.writeAtomically(gz, to: corruptGzip)
     let crc = run(["data", "inspect", corruptGzip])
     #expect(crc.code == ExitCode.dataError)
     #expect(crc.err.contains("checksum mismatch: CRC-32"))
 
-    let events = try Self.eventFolder()
-    try FileIO.writeAtomically(Self.event(40, 1, true, 0), to: events + "/5/9.bin")
+    let events = try eventFolder()
+    try FileIO.writeAtomically(DataCommandTests.event(40, 1, true, 0), to: events + "/5/9.bin")
     let outside = run(["data", "inspect", events])
     #expect(outside.code == ExitCode.dataError)
     #expect(outside.err.contains("5/9.bin: byte 0: value out of range"))
 
-    let range = run(["data", "inspect", try Self.eventFolder(), "--sample", "3"])
+    let range = run(["data", "inspect", try eventFolder(), "--sample", "3"])
     #expect(range.code == ExitCode.usage)
     #expect(range.err.contains("--sample"))
 
-    let empty = Self.temporary("empty")
-    Self.mkdirs(empty)
+    let empty = temporary("empty")
+    DataCommandTests.mkdirs(empty)
     let notData = run(["data", "inspect", empty])
     #expect(notData.code == ExitCode.dataError)
     #expect(notData.err.contains("not a dataset folder"))
@@ -203,11 +210,11 @@ import Testing
   }
 
   @Test func inspectsAnArchiveAndReportsABadOne() throws {
-    let zip = Self.temporary("Test.zip")
+    let zip = temporary("Test.zip")
     try FileIO.writeAtomically(
-      Self.storedZIP([
-        ("Test/7/2.bin", Self.event(1, 1, true, 5) + Self.event(2, 2, true, 105_000)),
-        ("Test/3/1.bin", Self.event(3, 3, false, 7)),
+      DataCommandTests.storedZIP([
+        ("Test/7/2.bin", DataCommandTests.event(1, 1, true, 5) + DataCommandTests.event(2, 2, true, 105_000)),
+        ("Test/3/1.bin", DataCommandTests.event(3, 3, false, 7)),
       ]), to: zip)
     let r = run(["data", "inspect", zip, "--first-saccade", "--json"])
     #expect(r.code == 0, "\(r.err)")
@@ -229,7 +236,7 @@ import Testing
   @Test func verifyReportsCorruptFilesAndFailsWith65() throws {
     // A "fashion-mnist" folder whose files are not the published ones and whose contents
     // have the wrong shape: corrupt.
-    let dir = try Self.imageFolder("fashion-mnist")
+    let dir = try imageFolder("fashion-mnist")
     let r = run(["data", "verify", dir])
     #expect(r.code == ExitCode.dataError)
     #expect(r.out.contains("t10k-images-idx3-ubyte.gz"))
@@ -241,8 +248,8 @@ import Testing
   }
 
   @Test func verifyChecksSHA256SUMS() throws {
-    let dir = Self.temporary("sums") + "/custom"
-    Self.mkdirs(dir + "/sub")
+    let dir = temporary("sums") + "/custom"
+    DataCommandTests.mkdirs(dir + "/sub")
     try FileIO.writeAtomically(Array("hello\n".utf8), to: dir + "/sub/a.txt")
     try FileIO.writeAtomically(Array("world\n".utf8), to: dir + "/b.txt")
     let a = SHA256.hexDigest(Array("hello\n".utf8))
@@ -264,7 +271,7 @@ import Testing
     let viaEnvironment = run(["data", "verify"], environment: ["SNN_DATA": root])
     #expect(viaEnvironment.code == ExitCode.dataError)
     #expect(viaEnvironment.out.contains("custom/b.txt"))
-    let nothing = run(["data", "verify", Self.temporary("nothing-here")])
+    let nothing = run(["data", "verify", temporary("nothing-here")])
     #expect(nothing.code == ExitCode.noInput)
   }
 
@@ -278,8 +285,8 @@ import Testing
       r.out.contains("nmnist-small/SHA256SUMS                   ok                1100 of 1100"))
     // A copy of the MNIST test labels with one flipped byte: the MD5 differs and the gzip
     // CRC-32 fails, so it is corrupt.
-    let copy = Self.temporary("copy") + "/mnist"
-    Self.mkdirs(copy)
+    let copy = temporary("copy") + "/mnist"
+    DataCommandTests.mkdirs(copy)
     var labels = try FileIO.read(root + "/mnist/t10k-labels-idx1-ubyte.gz")
     labels[labels.count / 2] ^= 0x20
     try FileIO.writeAtomically(labels, to: copy + "/t10k-labels-idx1-ubyte.gz")
@@ -287,5 +294,15 @@ import Testing
     #expect(broken.code == ExitCode.dataError)
     #expect(broken.out.contains("t10k-labels-idx1-ubyte.gz"))
     #expect(broken.out.contains("corrupt"))
+  }
+}
+
+/// Deletes a file or a folder with everything below it (test clean-up; errors ignored).
+func removeTree(_ path: String) {
+  if FileIO.isDirectory(path) {
+    for item in (try? Directory.list(path)) ?? [] { removeTree(path + "/" + item.name) }
+    rmdir(path)
+  } else {
+    unlink(path)
   }
 }

@@ -3,7 +3,18 @@ import Testing
 @testable import SNNBase
 @testable import SNNCommandLine
 
-@Suite struct SimulateCommandTests {
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Each test gets its own instance, and with it a scratch folder that `deinit` deletes.
+@Suite final class SimulateCommandTests {
+  let scratch = "/tmp/snn-cli-test-\(UInt64.random(in: 0...UInt64.max))"
+
+  deinit { removeTree(scratch) }
+
   func run(_ args: [String]) -> (code: Int32, out: String, err: String) {
     let out = StringSink()
     let err = StringSink()
@@ -12,8 +23,10 @@ import Testing
     return (code, out.text, err.text)
   }
 
-  static func temporaryPath(_ name: String) -> String {
-    "/tmp/snn-cli-test-\(name)-\(UInt64.random(in: 0...UInt64.max))"
+  /// A fresh path inside this test's scratch folder (the folder is made on first use).
+  func temporaryPath(_ name: String) -> String {
+    mkdir(scratch, 0o755)
+    return scratch + "/\(name)-\(UInt64.random(in: 0...UInt64.max))"
   }
 
   @Test func jsonHasExactlyTheDocumentedKeys() throws {
@@ -42,7 +55,7 @@ import Testing
   }
 
   @Test func textReportAndRaster() throws {
-    let svg = Self.temporaryPath("raster") + ".svg"
+    let svg = temporaryPath("raster") + ".svg"
     let r = run(["simulate", "--network", "cuba", "--neurons", "500", "--duration", "100ms", "--raster", svg])
     #expect(r.code == 0)
     for label in ["neurons", "synapses", "spikes", "synaptic events", "mean rate", "ISI CV", "build", "simulate", "events/s", "energy"] {
@@ -53,7 +66,7 @@ import Testing
   }
 
   @Test func networkFileRunsAndBadFilesGiveOneClearLine() throws {
-    let good = Self.temporaryPath("net") + ".json"
+    let good = temporaryPath("net") + ".json"
     try FileIO.writeAtomically(
       """
       {"populations": [
@@ -68,7 +81,7 @@ import Testing
     #expect(try JSONValue.parse(ok.out)["synaptic_events"]?.intValue == 15)
 
     func expectError(_ text: String, _ fragment: String, code: Int32 = ExitCode.dataError) throws {
-      let path = Self.temporaryPath("bad") + ".json"
+      let path = temporaryPath("bad") + ".json"
       try FileIO.writeAtomically(text, to: path)
       let r = run(["simulate", "--network", path])
       #expect(r.code == code, "\(r.err)")

@@ -221,8 +221,17 @@ func getenvString(_ name: String) -> String? {
   return String(cString: p)
 }
 
+/// This test process's scratch folder; everything ``temporaryPath(_:)`` hands out lies inside
+/// it, and it is deleted when the process exits.
+let scratchRoot = "/tmp/snn-datasets-test-\(getpid())"
+private let scratchSetUp: Void = {
+  mkdir(scratchRoot, 0o755)
+  atexit { removeTree(scratchRoot) }
+}()
+
 func temporaryPath(_ name: String) -> String {
-  "/tmp/snn-datasets-test-\(getpid())-\(name)-\(UInt64.random(in: 0...UInt64.max))"
+  _ = scratchSetUp
+  return scratchRoot + "/\(name)-\(UInt64.random(in: 0...UInt64.max))"
 }
 
 /// Deletes a file or a folder with everything below it (test clean-up; errors ignored).
