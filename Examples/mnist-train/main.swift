@@ -5,6 +5,10 @@
 // cores).
 //
 //   swift run -c release mnist-train [--data DIR] [--method bptt|lsg] [--model SPEC]
+//       [--curves FILE.svg]
+//
+// --curves draws the learning curves (error and loss per epoch, `TrainingCurves`) to
+// FILE.svg and FILE-loss.svg.
 //
 // The data folder is --data, else SNN_DATA, else ~/.snn/data; without MNIST there the
 // example says so and exits.
@@ -14,16 +18,18 @@ import SNN
 var dataPath: String? = nil
 var methodName = "bptt"
 var modelText = "mlp"
+var curvesPath: String? = nil
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
   guard let value = arguments.popFirst() else {
-    print("usage: mnist-train [--data DIR] [--method bptt|lsg] [--model SPEC]")
+    print("usage: mnist-train [--data DIR] [--method bptt|lsg] [--model SPEC] [--curves FILE.svg]")
     exit(64)
   }
   switch flag {
   case "--data": dataPath = value
   case "--method": methodName = value
   case "--model": modelText = value
+  case "--curves": curvesPath = value
   default:
     print("unknown option \(flag)")
     exit(64)
@@ -76,6 +82,11 @@ do {
       + "\(String(format: "%.1f", summary.timing.wallSeconds)) s, "
       + "\(Int(summary.trainSamplesPerSecond)) training samples/s, "
       + "\(summary.parameterCount) parameters")
+  if let curvesPath {
+    try TrainingCurves(history: summary.history, title: TrainingCurves.title(for: configuration))
+      .write(to: curvesPath)
+    print("learning curves: \(curvesPath), \(TrainingCurves.lossPath(curvesPath))")
+  }
 } catch {
   print("error: \(error)")
   exit(1)

@@ -41,7 +41,8 @@ public enum FileIO {
   public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileError) {
     let temporary = path + ".tmp-\(getpid())"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw systemError(temporary, .open) }
+    // Reported as a failure to write `path` (exit code "cannot create"), naming the file asked for.
+    guard fd >= 0 else { throw systemError(path, .write) }
     var written = 0
     var failure: FileError?
     bytes.withUnsafeBytes { buffer in

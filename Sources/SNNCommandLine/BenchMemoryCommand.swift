@@ -305,10 +305,7 @@ struct BenchMemoryCommand: Command {
   }
 
   /// `plot.svg` → `plot-time.svg`.
-  static func timePlotPath(_ path: String) -> String {
-    if path.hasSuffix(".svg") { return String(path.dropLast(4)) + "-time.svg" }
-    return path + "-time.svg"
-  }
+  static func timePlotPath(_ path: String) -> String { Plot.siblingPath(path, suffix: "-time") }
 }
 
 /// A child process `snn` started failed or printed something unexpected.

@@ -12,6 +12,7 @@ public enum SNNTool {
       .command(TrainCommand.self),
       .command(EvaluateCommand.self),
       .command(EnergyCommand.self),
+      .command(CurvesCommand.self),
       .group(name: "bench", abstract: "Measure speed and memory (prints figures).", children: benchCommands),
       .command(VersionCommand.self),
       DataCommands.node,

@@ -75,6 +75,10 @@ struct TrainCommand: Command {
         help: "Continue the run saved in FILE. Its configuration is kept; options given must "
           + "agree with it. The result is bit-identical to an uninterrupted run with the same "
           + "--threads."),
+      OptionHelp(
+        "--curves", value: "FILE.svg",
+        help: "Draw the learning curves: error per epoch in FILE.svg and loss in FILE-loss.svg, "
+          + "rewritten after every epoch (with --resume, from the first epoch)."),
       .flag("--json", help: "Print the run summary as JSON on standard output."),
       .flag("--quiet", help: "No progress line on standard error."),
     ]
@@ -148,6 +152,7 @@ struct TrainCommand: Command {
   let resumePath: String?
   let resumeCheckpoint: TrainingCheckpoint?
   let checkpointPath: String?
+  let curvesPath: String?
   let dataRoot: String?
   let threads: Int?
   let json: Bool
@@ -360,6 +365,7 @@ struct TrainCommand: Command {
     configuration = candidate
 
     checkpointPath = try p.string("--checkpoint", expected: "a file to write") ?? resumeFile
+    curvesPath = try p.string("--curves", expected: "an SVG file to write")
     dataRoot = try p.string("--data", expected: "a folder")
     threads = try p.optionalInt("--threads", in: 1...1024)
     json = try p.flag("--json")
@@ -451,6 +457,11 @@ struct TrainCommand: Command {
 
     let progress = ProgressLine(context: context, enabled: !quiet)
     let epochs = configuration.epochs
+    var curves = TrainingCurves(history: trainer.history, title: TrainingCurves.title(for: configuration))
+    if let curvesPath {
+      // Written now (empty, or the resumed run's epochs) so that a bad path fails at once.
+      try curves.write(to: curvesPath)
+    }
     trainer.observer = { event in
       switch event {
       case .batch(let b):
@@ -464,6 +475,14 @@ struct TrainCommand: Command {
         progress.update("epoch \(epoch)/\(epochs)  evaluating \(done)/\(total)")
       case .epoch(let record):
         progress.finish(TrainCommand.epochLine(record, epochs: epochs))
+        if let curvesPath {
+          curves.points += TrainingCurves(history: [record], title: "").points
+          do {
+            try curves.write(to: curvesPath)
+          } catch {
+            context.log("snn train: warning: learning curves not written: \(error)")
+          }
+        }
       case .checkpoint:
         break
       }

@@ -29,7 +29,9 @@ import Testing
   }
 
   @Test func writeIntoMissingDirectoryFailsWithoutLeavingFiles() {
-    #expect(throws: FileError.self) { try FileIO.writeAtomically([1, 2, 3], to: "/nonexistent-dir/x.bin") }
+    // The error names the file asked for (not the temporary one) and is a write failure.
+    let error = #expect(throws: FileError.self) { try FileIO.writeAtomically([1, 2, 3], to: "/nonexistent-dir/x.bin") }
+    #expect(error?.path == "/nonexistent-dir/x.bin" && error?.operation == .write)
   }
 
   @Test func readingADirectoryIsAnError() {

@@ -61,6 +61,12 @@ public enum Plot {
     return svg.render()
   }
 
+  /// The path of a companion figure: `plot.svg` with suffix `-time` → `plot-time.svg`
+  /// (a path without `.svg` gets `suffix.svg` appended).
+  public static func siblingPath(_ path: String, suffix: String) -> String {
+    (path.hasSuffix(".svg") ? String(path.dropLast(4)) : path) + suffix + ".svg"
+  }
+
   /// A grey-scale image (row-major `values`, `width` × `height`), scaled so that the
   /// largest value is black; `scale` pixels per value.
   public static func image(values: [Double], width: Int, height: Int, scale: Double = 8, title: String) -> String {
@@ -111,11 +117,15 @@ struct Axis {
   /// About five round tick values.
   func ticks() -> [Double] {
     if log {
+      // Powers of ten; over fewer than two decades also their multiples 2 and 5.
+      let steps: [Double] = max / min < 100 ? [1, 2, 5] : [1]
       var t: [Double] = []
-      var v = Math.pow(10, (Math.log(min) / Math.log(10)).rounded(.down))
-      while v <= max * 1.0001 {
-        if v >= min * 0.9999 { t.append(v) }
-        v *= 10
+      var decade = Math.pow(10, (Math.log(min) / Math.log(10)).rounded(.down))
+      while decade <= max * 1.0001 {
+        for m in steps where decade * m >= min * 0.9999 && decade * m <= max * 1.0001 {
+          t.append(decade * m)
+        }
+        decade *= 10
       }
       return t.isEmpty ? [min, max] : t
     }
