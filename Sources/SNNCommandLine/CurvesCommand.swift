@@ -37,7 +37,8 @@ struct CurvesCommand: Command {
   static func read(_ path: String) throws -> TrainingCurves {
     let bytes = try FileIO.read(path)
     if bytes.starts(with: CheckpointFile.magic) {
-      let checkpoint = try TrainingCheckpoint.read(path)
+      let (header, blobs) = try CheckpointFile.decode(bytes, path: path)
+      let checkpoint = try TrainingCheckpoint(header: header, blobs: blobs, path: path)
       return TrainingCurves(
         history: checkpoint.history, title: TrainingCurves.title(for: checkpoint.configuration))
     }

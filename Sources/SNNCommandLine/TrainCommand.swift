@@ -476,7 +476,7 @@ struct TrainCommand: Command {
       case .epoch(let record):
         progress.finish(TrainCommand.epochLine(record, epochs: epochs))
         if let curvesPath {
-          curves.points += TrainingCurves(history: [record], title: "").points
+          curves.points.append(TrainingCurves.Point(record))
           do {
             try curves.write(to: curvesPath)
           } catch {

@@ -27,6 +27,13 @@ public struct TrainingCurves: Sendable, Equatable {
       self.testLoss = testLoss
       self.testAccuracy = testAccuracy
     }
+
+    public init(_ record: EpochRecord) {
+      self.init(
+        epoch: record.epoch, learningRate: record.learningRate, trainLoss: record.train.loss,
+        trainAccuracy: record.train.accuracy, testLoss: record.test?.loss,
+        testAccuracy: record.test?.accuracy)
+    }
   }
 
   public var points: [Point]
@@ -39,13 +46,7 @@ public struct TrainingCurves: Sendable, Equatable {
   }
 
   public init(history: [EpochRecord], title: String) {
-    self.init(
-      points: history.map {
-        Point(
-          epoch: $0.epoch, learningRate: $0.learningRate, trainLoss: $0.train.loss,
-          trainAccuracy: $0.train.accuracy, testLoss: $0.test?.loss,
-          testAccuracy: $0.test?.accuracy)
-      }, title: title)
+    self.init(points: history.map(Point.init), title: title)
   }
 
   /// The title `snn train` uses for a run.
@@ -98,24 +99,29 @@ public struct TrainingCurves: Sendable, Equatable {
   /// Error (100 − accuracy, in %) per epoch, on a logarithmic axis when every value is
   /// positive (late epochs of a good run differ by tenths of a percent).
   public func errorChart() -> String {
-    let train = points.map { (x: Double($0.epoch), y: 100 * (1 - $0.trainAccuracy)) }
-    let test = points.compactMap { p in p.testAccuracy.map { (x: Double(p.epoch), y: 100 * (1 - $0)) } }
-    let series = [("train error (running)", train), ("test error", test)].filter { !$0.1.isEmpty }
-    let positive = !series.isEmpty && series.allSatisfy { $0.1.allSatisfy { $0.y > 0 } }
-    return Plot.lineChart(
-      series: series.map { (label: $0.0, points: $0.1) }, title: "Error per epoch: " + title,
-      xLabel: "epoch", yLabel: positive ? "error (%), log scale" : "error (%)", logY: positive)
+    chart("error", unit: " (%)") { 100 * (1 - $0) } train: { $0.trainAccuracy } test: { $0.testAccuracy }
   }
 
   /// Cross-entropy loss per epoch (training: running mean over the epoch).
   public func lossChart() -> String {
-    let train = points.map { (x: Double($0.epoch), y: $0.trainLoss) }
-    let test = points.compactMap { p in p.testLoss.map { (x: Double(p.epoch), y: $0) } }
-    let series = [("train loss (running)", train), ("test loss", test)].filter { !$0.1.isEmpty }
+    chart("loss", unit: "") { $0 } train: { $0.trainLoss } test: { $0.testLoss }
+  }
+
+  /// The training and test series of one quantity (`value` of the figure each point
+  /// holds), on a logarithmic axis when every value is positive.
+  private func chart(
+    _ quantity: String, unit: String, value: (Double) -> Double, train: (Point) -> Double,
+    test: (Point) -> Double?
+  ) -> String {
+    let series = [
+      ("train \(quantity) (running)", points.map { (x: Double($0.epoch), y: value(train($0))) }),
+      ("test \(quantity)", points.compactMap { p in test(p).map { (x: Double(p.epoch), y: value($0)) } }),
+    ].filter { !$0.1.isEmpty }
     let positive = !series.isEmpty && series.allSatisfy { $0.1.allSatisfy { $0.y > 0 } }
     return Plot.lineChart(
-      series: series.map { (label: $0.0, points: $0.1) }, title: "Loss per epoch: " + title,
-      xLabel: "epoch", yLabel: positive ? "loss, log scale" : "loss", logY: positive)
+      series: series.map { (label: $0.0, points: $0.1) },
+      title: quantity.prefix(1).uppercased() + quantity.dropFirst() + " per epoch: " + title,
+      xLabel: "epoch", yLabel: quantity + unit + (positive ? ", log scale" : ""), logY: positive)
   }
 
   /// Writes the error chart to `path` and the loss chart next to it
