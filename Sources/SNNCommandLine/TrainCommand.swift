@@ -21,8 +21,10 @@ struct TrainCommand: Command {
       OptionHelp(
         "--model", value: "SPEC",
         help: "Architecture in the papers' notation, e.g. 15C5-AP2-40C5-AP2-300-10 or 784-800-10, "
-          + "or a preset: mlp (N-800-10), conv (15C5-AP2-40C5-AP2-300-10). The input shape comes "
-          + "from the dataset.",
+          + "or a preset: mlp (N-800-10), conv (15C5-AP2-40C5-AP2-300-10), spide-lenet "
+          + "(15C5p2-AP2-40C5p2-AP2-300-10), spide-convnet "
+          + "(64C5s2p2-64C5s2p2-64C5p2-10+FB3to1:T3s2p1o1), ide-fc (N-400-10+FB1to1:L). The input "
+          + "shape comes from the dataset.",
         default: "the method's, else conv"),
       OptionHelp(
         "--T", value: "N", help: "Simulation time steps per sample.",

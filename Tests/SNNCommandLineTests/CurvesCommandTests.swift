@@ -3,6 +3,7 @@ import Testing
 
 @testable import SNNBase
 @testable import SNNCommandLine
+@testable import SNNDatasets
 
 #if canImport(Glibc)
   import Glibc
@@ -23,7 +24,7 @@ import Testing
 
   @Test func trainDrawsCurvesAndCurvesReadsCheckpointAndSummaryAlike() throws {
     let dir = temporaryDirectory("curves")
-    defer { removeTree(dir) }
+    defer { Directory.removeTree(dir) }
     let r = runCommand(
       common + ["--checkpoint", dir + "/a.ckpt", "--curves", dir + "/c.svg", "--json"])
     #expect(r.code == 0, "\(r.err)")
@@ -74,7 +75,7 @@ import Testing
 
   @Test func badInputsGiveOneLineNamingTheFile() throws {
     let dir = temporaryDirectory("curves-bad")
-    defer { removeTree(dir) }
+    defer { Directory.removeTree(dir) }
     func expectFailure(_ args: [String], code: Int32, _ fragments: [String]) {
       let r = runCommand(args)
       #expect(r.code == code, "\(r.err)")

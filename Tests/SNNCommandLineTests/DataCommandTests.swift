@@ -14,7 +14,7 @@ import Testing
 @Suite final class DataCommandTests {
   let scratch = "/tmp/snn-data-cli-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
 
-  deinit { removeTree(scratch) }
+  deinit { Directory.removeTree(scratch) }
 
   func run(_ args: [String], environment: [String: String] = [:]) -> (
     code: Int32, out: String, err: String
@@ -297,12 +297,3 @@ import Testing
   }
 }
 
-/// Deletes a file or a folder with everything below it (test clean-up; errors ignored).
-func removeTree(_ path: String) {
-  if FileIO.isDirectory(path) {
-    for item in (try? Directory.list(path)) ?? [] { removeTree(path + "/" + item.name) }
-    rmdir(path)
-  } else {
-    unlink(path)
-  }
-}

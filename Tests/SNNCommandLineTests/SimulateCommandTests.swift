@@ -2,6 +2,7 @@ import Testing
 
 @testable import SNNBase
 @testable import SNNCommandLine
+@testable import SNNDatasets
 
 #if canImport(Glibc)
   import Glibc
@@ -13,7 +14,7 @@ import Testing
 @Suite final class SimulateCommandTests {
   let scratch = "/tmp/snn-cli-test-\(UInt64.random(in: 0...UInt64.max))"
 
-  deinit { removeTree(scratch) }
+  deinit { Directory.removeTree(scratch) }
 
   func run(_ args: [String]) -> (code: Int32, out: String, err: String) {
     let out = StringSink()

@@ -30,8 +30,8 @@ import Testing
     let root = try makeMNIST(labels: [1, 2, 3])
     let cache = DatasetCache(directory: temporaryPath("cache") + "/nested/dir")
     defer {
-      removeTree(String(cache.directory.dropLast("/nested/dir".count)))
-      removeTree(root.path)
+      Directory.removeTree(String(cache.directory.dropLast("/nested/dir".count)))
+      Directory.removeTree(root.path)
     }
     let direct = try MNIST.load(.mnist, split: .test, root: root)
     let first = try MNIST.load(.mnist, split: .test, root: root, cache: cache)
@@ -55,8 +55,8 @@ import Testing
     let root = try makeMNIST(labels: [0, 9])
     let cache = DatasetCache(directory: temporaryPath("cache"))
     defer {
-      removeTree(cache.directory)
-      removeTree(root.path)
+      Directory.removeTree(cache.directory)
+      Directory.removeTree(root.path)
     }
     let (dataset, _) = try MNIST.load(.mnist, split: .test, root: root, cache: cache)
     let files = try Directory.list(cache.directory).map { cache.directory + "/" + $0.name }
@@ -129,8 +129,8 @@ import Testing
     let cache = DatasetCache(directory: temporaryPath("cache"))
     let data = DataRoot(path: root)
     defer {
-      removeTree(cache.directory)
-      removeTree(root)
+      Directory.removeTree(cache.directory)
+      Directory.removeTree(root)
     }
     let a = try NMNIST.load(split: .train, root: data, cache: cache)
     let b = try NMNIST.load(split: .train, root: data, cache: cache)
@@ -149,7 +149,7 @@ import Testing
 
   @Test(.enabled(if: TestData.available)) func realMNISTThroughTheCache() throws {
     let cache = DatasetCache(directory: temporaryPath("cache"))
-    defer { removeTree(cache.directory) }
+    defer { Directory.removeTree(cache.directory) }
     let root = DataRoot(path: TestData.root!)
     let direct = try MNIST.load(.mnist, split: .test, root: root)
     #expect(try MNIST.load(.mnist, split: .test, root: root, cache: cache).outcome != .hit)

@@ -226,7 +226,7 @@ func getenvString(_ name: String) -> String? {
 let scratchRoot = "/tmp/snn-datasets-test-\(getpid())"
 private let scratchSetUp: Void = {
   mkdir(scratchRoot, 0o755)
-  atexit { removeTree(scratchRoot) }
+  atexit { Directory.removeTree(scratchRoot) }
 }()
 
 func temporaryPath(_ name: String) -> String {
@@ -234,12 +234,3 @@ func temporaryPath(_ name: String) -> String {
   return scratchRoot + "/\(name)-\(UInt64.random(in: 0...UInt64.max))"
 }
 
-/// Deletes a file or a folder with everything below it (test clean-up; errors ignored).
-func removeTree(_ path: String) {
-  if FileIO.isDirectory(path) {
-    for item in (try? Directory.list(path)) ?? [] { removeTree(path + "/" + item.name) }
-    rmdir(path)
-  } else {
-    unlink(path)
-  }
-}

@@ -369,7 +369,7 @@ import Testing
     }
     let path = temporaryPath("Test.zip")
     try FileIO.writeAtomically(makeZIP(members), to: path)
-    defer { removeTree(path) }
+    defer { Directory.removeTree(path) }
     var fromZip = try NMNIST.load(archive: path)
     fromZip.name = folder.name
     #expect(fromZip == folder)

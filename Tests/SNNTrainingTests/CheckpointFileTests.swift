@@ -20,7 +20,10 @@ import Testing
     TensorBlob(name: "empty", shape: [0, 5], values: []),
     TensorBlob(
       name: "ünïcode/Δ", shape: [4],
-      values: [Float.leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e-40, 7]),
+      // The third value is a subnormal, about 1e-40.
+      values: [
+        Float.leastNonzeroMagnitude, .greatestFiniteMagnitude, Float(bitPattern: 0x0001_16C2), 7,
+      ]),
   ]
 
   func decodeError(_ bytes: [UInt8]) -> CheckpointError? {

@@ -166,6 +166,19 @@ import Testing
     #expect(try ModelSpec.parse("conv", input: mnist).notation == "15C5-AP2-40C5-AP2-300-10")
     #expect(
       try ModelSpec.parse("conv", input: nmnist).analyze().stages[3].output.description == "40×5×5")
+    let lenet = try ModelSpec.parse("spide-lenet", input: mnist)
+    #expect(lenet.notation == "15C5p2-AP2-40C5p2-AP2-300-10")
+    #expect(try lenet.analyze().stages[3].output.description == "40×7×7")
+    let convnet = try ModelSpec.parse("SPIDE-convnet", input: mnist)
+    #expect(convnet.notation == "64C5s2p2-64C5s2p2-64C5p2-10+FB3to1:T3s2p1o1")
+    let convAnalysis = try convnet.analyze()
+    #expect(convAnalysis.stages[2].output.description == "64×7×7")
+    #expect(convAnalysis.feedbacks.count == 1)
+    #expect(try ModelSpec.parse("ide-fc", input: mnist).notation == "784-400-10+FB1to1:L")
+    #expect(try ModelSpec.parse("ide-fc", input: nmnist).notation == "2312-400-10+FB1to1:L")
+    expectError(["one of: mlp, conv, spide-lenet, spide-convnet, ide-fc"]) {
+      _ = try ModelSpec.parse("", input: mnist)
+    }
   }
 
   @Test func inputShapeSources() throws {

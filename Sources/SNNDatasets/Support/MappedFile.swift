@@ -89,6 +89,19 @@ enum Directory {
     }
     return items
   }
+
+  /// Deletes a file, or a folder with everything below it. Returns whether nothing is left at
+  /// `path` (a missing path counts as removed). Symbolic links are removed, not followed.
+  @discardableResult
+  static func removeTree(_ path: String) -> Bool {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return errno == ENOENT }
+    if (info.st_mode & S_IFMT) == S_IFDIR {
+      for item in (try? list(path)) ?? [] { removeTree(path + "/" + item.name) }
+      return rmdir(path) == 0
+    }
+    return unlink(path) == 0
+  }
 }
 
 /// The names in a directory (for tools that need to look at a dataset folder).

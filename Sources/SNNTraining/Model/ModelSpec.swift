@@ -133,9 +133,13 @@ extension ModelSpec {
   ///
   /// - `mlp`: `784-800-10` on 28×28 inputs; in general `N-800-10` with N = C·H·W of the
   ///   input (2312 for N-MNIST).
-  /// - `conv`: `15C5-AP2-40C5-AP2-300-10` (the LeNet-style net of Zhu et al. 2022 and
-  ///   SPIDE's MNIST script).
-  public static let presetNames = ["mlp", "conv"]
+  /// - `conv`: `15C5-AP2-40C5-AP2-300-10` (the LeNet-style net of Zhu et al. 2022).
+  /// - `spide-lenet`: `15C5p2-AP2-40C5p2-AP2-300-10`, SPIDE's LeNet-like MNIST net (the same
+  ///   with "same" padding; the `spide` method's default).
+  /// - `spide-convnet`: `64C5s2p2-64C5s2p2-64C5p2-10+FB3to1:T3s2p1o1`, SPIDE's MNIST convnet
+  ///   with its transposed-convolution feedback from the last spiking layer to the first.
+  /// - `ide-fc`: `N-400-10+FB1to1:L`, IDE's fully connected feedback net (Fashion-MNIST).
+  public static let presetNames = ["mlp", "conv", "spide-lenet", "spide-convnet", "ide-fc"]
 
   /// The notation of preset `name` for an input of `input`, or nil when `name` is not a
   /// preset.
@@ -143,6 +147,9 @@ extension ModelSpec {
     switch name {
     case "mlp": return "\(input.elementCount)-800-10"
     case "conv": return "15C5-AP2-40C5-AP2-300-10"
+    case "spide-lenet": return "15C5p2-AP2-40C5p2-AP2-300-10"
+    case "spide-convnet": return "64C5s2p2-64C5s2p2-64C5p2-10+FB3to1:T3s2p1o1"
+    case "ide-fc": return "\(input.elementCount)-400-10+FB1to1:L"
     default: return nil
     }
   }
