@@ -22,7 +22,10 @@ struct BenchEDBPCommand: Command {
         "--model", value: "SPEC", help: "Architecture.", default: "15C5-AP2-40C5-AP2-300-10"),
       OptionHelp(
         "--threads-list", value: "LIST", help: "Thread counts to measure.", default: "1,2"),
-      OptionHelp("--repeats", value: "N", help: "Repeats per thread count (median).", default: "3"),
+      OptionHelp(
+        "--repeat", value: "R",
+        help: "Runs per thread count; the median is reported (--repeats is accepted too).",
+        default: "3"),
       OptionHelp(
         "--data", value: "DIR", help: "Data folder.", default: "$SNN_DATA, else ~/.snn/data"),
       .flag("--json", help: "Print JSON."),
@@ -41,7 +44,14 @@ struct BenchEDBPCommand: Command {
     batch = try arguments.int("--batch", default: 50, in: 1...10_000)
     model = try arguments.string("--model", default: "15C5-AP2-40C5-AP2-300-10")
     threadsList = try arguments.intList("--threads-list", default: [1, 2], in: 1...1024)
-    repeats = try arguments.int("--repeats", default: 3, in: 1...1000)
+    // `--repeat` as in the other bench commands; `--repeats`, the first spelling, still works.
+    let singular = try arguments.optionalInt("--repeat", in: 1...1000)
+    let plural = try arguments.optionalInt("--repeats", in: 1...1000)
+    if singular != nil, plural != nil {
+      throw CommandLineError.invalidValue(
+        option: "--repeats", value: "\(plural!)", expected: "either --repeat or --repeats, not both")
+    }
+    repeats = singular ?? plural ?? 3
     data = try arguments.string("--data", expected: "a folder")
     json = try arguments.flag("--json")
   }

@@ -3,6 +3,14 @@ import Testing
 
 @testable import SNNCommandLine
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 @Suite struct BenchKernelCommandTests {
   /// Runs `snn` with `arguments`; returns the exit code, standard output and standard error.
   static func run(_ arguments: [String]) -> (code: Int32, output: String, error: String) {
@@ -78,5 +86,25 @@ import Testing
     let unknown = Self.run(["bench", "gemm", "--thread", "2"])
     #expect(unknown.code == ExitCode.usage)
     #expect(unknown.error.contains("--threads"))
+  }
+
+  /// `snn bench edbp` takes `--repeat` like the other bench commands and still accepts its
+  /// first spelling, `--repeats`; both at once is a usage error.
+  @Test(.enabled(if: getenv("SNN_DATA") != nil)) func edbpBenchTakesRepeatOrRepeats() throws {
+    let data = String(cString: getenv("SNN_DATA"))
+    let base = [
+      "bench", "edbp", "--samples", "8", "--batch", "4", "--model", "784-16-10", "--threads-list", "1",
+      "--data", data, "--json",
+    ]
+    for (option, count) in [("--repeat", 2), ("--repeats", 1)] {
+      let result = Self.run(base + [option, "\(count)"])
+      #expect(result.code == 0, "\(result.error)")
+      let json = try JSONValue.parse(result.output)
+      let runs = try #require(json["samples_per_second"]?.arrayValue?.first?["runs"]?.arrayValue)
+      #expect(runs.count == count, "\(option) \(count)")
+    }
+    let both = Self.run(base + ["--repeat", "2", "--repeats", "2"])
+    #expect(both.code == ExitCode.usage)
+    #expect(both.error.contains("either --repeat or --repeats"))
   }
 }
