@@ -41,7 +41,8 @@ struct TrainCommand: Command {
       .flag("--nesterov", help: "Nesterov momentum (sgd)."),
       OptionHelp(
         "--weight-decay", value: "W",
-        help: "Weight decay on weights (not biases or norm parameters).",
+        help: "Weight decay on weights (not biases or norm parameters; edbp also decays its "
+          + "norm parameters, spide its biases).",
         default: "the method's, else 0"),
       OptionHelp(
         "--schedule", value: "cosine|step|constant",

@@ -44,6 +44,8 @@ import Testing
     #expect(summary["T"]?.intValue == 30)
     let extra = try #require(summary["extra"])
     #expect(extra["T_backward"]?.intValue == 100)
+    #expect(
+      extra["weight_decay_groups_used"]?.arrayValue?.compactMap(\.stringValue) == ["weight", "bias"])
     for key in [
       "forward_rate", "backward_rate", "forward_synaptic_events_per_sample",
       "backward_synaptic_events_per_sample", "dense_macs_per_sample",

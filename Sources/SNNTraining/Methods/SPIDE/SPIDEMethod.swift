@@ -317,6 +317,11 @@ final class SPIDEMethod: TrainingMethod {
         "dense_macs_per_sample",
         JSONValue(macsPerStep * Double(timeSteps + settings.backwardTimeSteps))
       ),
+      // What the optimizer really decays (spide decays biases too, as the reference's SGD).
+      (
+        "weight_decay_groups_used",
+        .array(optimizer.settings.weightDecayGroups.map { JSONValue($0.name) })
+      ),
     ]
   }
 
